@@ -1,0 +1,134 @@
+//! API glue: the host's side of `potato:api`. Probes call typed operations; this module makes
+//! the HTTP calls with the generated [`potato_api_client::Client`], owns the base URL and the
+//! credentials, and maps every failure to an [`ApiError`] a probe can act on.
+
+mod error;
+
+pub use error::ApiError;
+
+use potato_api_client::types;
+use progenitor_client::ClientInfo;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use std::time::Duration;
+
+/// Where the potato-api is and how to authenticate to it.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Base URL including the base path, e.g. `http://potato:8080/api/v0`.
+    pub base_url: String,
+    /// Bearer token sent on every call; `None` sends no `Authorization` header.
+    pub token: Option<String>,
+    /// Per-request timeout (connect + response).
+    pub timeout: Duration,
+}
+
+/// A handle to the potato-api, cheap to clone and shared by every probe run.
+#[derive(Clone)]
+pub struct PotatoApi {
+    client: potato_api_client::Client,
+}
+
+impl std::fmt::Debug for PotatoApi {
+    // The client holds the token in its default headers: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PotatoApi")
+            .field("base_url", &self.client.baseurl())
+            .finish_non_exhaustive()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+impl PotatoApi {
+    /// Builds the HTTP client.
+    ///
+    /// # Errors
+    /// When the token is not a valid header value or the TLS backend cannot be set up.
+    pub fn new(settings: &ApiSettings) -> anyhow::Result<Self> {
+        let mut headers = HeaderMap::new();
+        if let Some(token) = &settings.token {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
+                    anyhow::anyhow!(
+                        "the API token contains characters not allowed in an HTTP header"
+                    )
+                })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .user_agent(concat!("probe-host/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let base = settings.base_url.trim_end_matches('/');
+        Ok(Self {
+            client: potato_api_client::Client::new_with_client(base, http),
+        })
+    }
+
+    /// The API's base URL.
+    pub fn base_url(&self) -> &str {
+        self.client.baseurl()
+    }
+
+    pub async fn list_important_potatoes(
+        &self,
+        limit: Option<u32>,
+        page_token: Option<&str>,
+    ) -> ApiResult<types::PotatoPage> {
+        let limit = limit.map(limit_arg).transpose()?;
+        Ok(self
+            .client
+            .list_important_potatoes(limit, page_token)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn get_potato(&self, potato_id: &str) -> ApiResult<types::Potato> {
+        Ok(self.client.get_potato(potato_id).await?.into_inner())
+    }
+
+    pub async fn list_farms(&self) -> ApiResult<Vec<types::Farm>> {
+        Ok(self.client.list_farms().await?.into_inner())
+    }
+
+    pub async fn list_silos(&self, farm_id: &str) -> ApiResult<Vec<types::Silo>> {
+        Ok(self.client.list_silos(farm_id).await?.into_inner())
+    }
+
+    pub async fn list_orders(
+        &self,
+        status: Option<types::OrderStatus>,
+        limit: Option<u32>,
+        page_token: Option<&str>,
+    ) -> ApiResult<types::OrderPage> {
+        let limit = limit.map(limit_arg).transpose()?;
+        Ok(self
+            .client
+            .list_orders(limit, page_token, status)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn get_health(&self) -> ApiResult<types::Health> {
+        Ok(self.client.get_health().await?.into_inner())
+    }
+
+    pub async fn list_queues(&self) -> ApiResult<Vec<types::QueueStats>> {
+        Ok(self.client.list_queues().await?.into_inner())
+    }
+}
+
+/// The document bounds `limit` to 1..=1000; refuse out-of-range values before sending them.
+fn limit_arg(limit: u32) -> ApiResult<std::num::NonZeroU32> {
+    match std::num::NonZeroU32::new(limit) {
+        Some(n) if limit <= 1000 => Ok(n),
+        _ => Err(ApiError::Client {
+            status: 400,
+            code: "invalid_argument".into(),
+            message: format!("limit {limit} is outside 1..=1000"),
+        }),
+    }
+}

@@ -1,0 +1,392 @@
+//! The `probe-host` command line: `run`, `demo`, `once` and `simulator`.
+
+use crate::api::{ApiSettings, PotatoApi};
+use crate::app::{self, HostSettings};
+use crate::config::{self, Config, ProbeDefaults};
+use crate::engine::Engine;
+use crate::exposition::Format;
+use crate::probe::{self, ProbeSpec};
+use crate::status::{ProbeSlot, ProbeTable};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "probe-host",
+    version,
+    about = "Runs WebAssembly probes against the potato-api and serves their metrics."
+)]
+struct Cli {
+    /// Log level (error, warn, info, debug, trace) or a tracing filter; RUST_LOG overrides it.
+    #[arg(long, global = true, default_value = "info")]
+    log_level: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the exporter: load probes, run them on their intervals, serve /metrics.
+    Run(RunArgs),
+    /// Start the potato-api simulator and the example probes on loopback, and print the URL.
+    Demo(DemoArgs),
+    /// Run one probe once against the API and print its metrics (the probe author's loop).
+    Once(OnceArgs),
+    /// Run the potato-api simulator alone, for developing probes against it.
+    Simulator(SimulatorArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ApiArgs {
+    /// potato-api base URL, including the base path (e.g. http://127.0.0.1:8080/api/v0).
+    #[arg(long)]
+    api_url: Option<String>,
+    /// File holding the API bearer token.
+    #[arg(long, conflicts_with = "api_token_env")]
+    api_token_file: Option<PathBuf>,
+    /// Environment variable holding the API bearer token.
+    #[arg(long, default_value = "POTATO_API_TOKEN")]
+    api_token_env: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Configuration file (TOML).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Load every *.wasm in this directory (with the default interval, timeout and limits).
+    #[arg(long)]
+    probes_dir: Option<PathBuf>,
+    /// Address to serve /metrics on [default: the config's `listen`, else 0.0.0.0:9898].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Address to serve /metrics on.
+    #[arg(long, default_value = "127.0.0.1:9898")]
+    listen: SocketAddr,
+    /// Directory of example probes [default: $PROBE_HOST_PROBES_DIR, target/probes/wasm32-wasip2/release, or /probes].
+    #[arg(long)]
+    probes_dir: Option<PathBuf>,
+    /// How often each probe runs.
+    #[arg(long, default_value = "5s", value_parser = config::parse_duration)]
+    interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Openmetrics,
+}
+
+#[derive(Debug, clap::Args)]
+struct OnceArgs {
+    /// The probe component.
+    probe: PathBuf,
+    #[command(flatten)]
+    api: ApiArgs,
+    /// A probe setting, KEY=VALUE (repeatable).
+    #[arg(long = "config", value_parser = parse_key_value)]
+    settings: Vec<(String, String)>,
+    /// Exposition format to print.
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Run timeout.
+    #[arg(long, default_value = "30s", value_parser = config::parse_duration)]
+    timeout: Duration,
+}
+
+#[derive(Debug, clap::Args)]
+struct SimulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Bearer token to require.
+    #[arg(long, default_value = "potato-demo-token")]
+    token: String,
+    /// Seed of the data set.
+    #[arg(long, default_value_t = potato_sim::DEFAULT_SEED)]
+    seed: u64,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+}
+
+/// Parses the command line, runs the command, and maps errors to exit code 1 (2 for usage).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run(args).await,
+            Command::Demo(args) => demo(args).await,
+            Command::Once(args) => once(args).await,
+            Command::Simulator(args) => simulator(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr: stdout is for `once`'s exposition and the demo's banner.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Reads the bearer token from a file or an environment variable; a missing variable means no
+/// token (the simulator requires one, so that fails loudly at the first call as `unauthorized`).
+fn read_token(file: Option<&Path>, env: Option<&str>) -> anyhow::Result<Option<String>> {
+    if let Some(path) = file {
+        let token = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read token file {}", path.display()))?;
+        let token = token.trim().to_string();
+        if token.is_empty() {
+            bail!("token file {} is empty", path.display());
+        }
+        return Ok(Some(token));
+    }
+    Ok(env
+        .and_then(|var| std::env::var(var).ok())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty()))
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let defaults = config
+        .as_ref()
+        .map(|c| c.defaults.clone())
+        .unwrap_or_default();
+
+    let mut probes: Vec<ProbeSpec> = Vec::new();
+    if let (Some(c), Some(path)) = (&config, &args.config) {
+        let base = path.parent().unwrap_or(Path::new("."));
+        probes.extend(
+            probe::specs_from_config(c, base)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        );
+    }
+    if let Some(dir) = &args.probes_dir {
+        probes.extend(probe::specs_from_dir(dir, &defaults).map_err(anyhow::Error::msg)?);
+    }
+    if probes.is_empty() {
+        bail!("no probes: give --config with [[probes]] entries or --probes-dir with *.wasm files");
+    }
+
+    let api = match (&config, &args.api.api_url) {
+        (_, Some(url)) => ApiSettings {
+            base_url: url.clone(),
+            token: read_token(
+                args.api.api_token_file.as_deref(),
+                Some(&args.api.api_token_env),
+            )?,
+            timeout: config
+                .as_ref()
+                .map_or(Duration::from_secs(10), |c| c.api.timeout),
+        },
+        (Some(c), None) => ApiSettings {
+            base_url: c.api.base_url.clone(),
+            token: read_token(c.api.token_file.as_deref(), c.api.token_env.as_deref())?,
+            timeout: c.api.timeout,
+        },
+        (None, None) => {
+            bail!("no potato-api URL: give --api-url or a --config with [api] base_url")
+        }
+    };
+    let listen = match (args.listen, &config) {
+        (Some(addr), _) => addr,
+        (None, Some(c)) => c.listen,
+        (None, None) => config::DEFAULT_LISTEN.parse()?,
+    };
+
+    let host = app::start(HostSettings {
+        listen,
+        api,
+        probes,
+    })
+    .await?;
+    tracing::info!("serving metrics on http://{}/metrics", host.addr);
+    println!("probe-host listening on http://{}", host.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let dir = match args.probes_dir {
+        Some(dir) => dir,
+        None => default_probes_dir().context(
+            "no example probes found: build them (`cargo build --release --target wasm32-wasip2 \
+             --manifest-path probes/Cargo.toml --target-dir target/probes`) or pass --probes-dir",
+        )?,
+    };
+    let token = format!(
+        "demo-{:016x}",
+        std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), 0u8)
+    );
+    let sim = potato_sim::Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        &token,
+        potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED),
+    )
+    .await
+    .context("cannot start the simulator")?;
+    let defaults = ProbeDefaults {
+        interval: args.interval,
+        ..ProbeDefaults::default()
+    };
+    let probes = probe::specs_from_dir(&dir, &defaults).map_err(anyhow::Error::msg)?;
+    if probes.is_empty() {
+        bail!("no *.wasm probes in {}", dir.display());
+    }
+    let names: Vec<_> = probes.iter().map(|p| p.name.clone()).collect();
+    let host = app::start(HostSettings {
+        listen: args.listen,
+        api: ApiSettings {
+            base_url: sim.base_url(),
+            token: Some(token),
+            timeout: Duration::from_secs(10),
+        },
+        probes,
+    })
+    .await?;
+    println!("potato-api simulator: {}", sim.base_url());
+    println!("probes ({}): {}", dir.display(), names.join(", "));
+    println!(
+        "probe-host demo: open http://{}/ (metrics at http://{}/metrics)",
+        host.addr, host.addr
+    );
+    shutdown_signal().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn default_probes_dir() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("PROBE_HOST_PROBES_DIR").map(PathBuf::from),
+        Some(PathBuf::from("target/probes/wasm32-wasip2/release")),
+        Some(PathBuf::from("/probes")),
+    ];
+    candidates.into_iter().flatten().find(|d| {
+        std::fs::read_dir(d).is_ok_and(|mut it| {
+            it.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "wasm")))
+        })
+    })
+}
+
+async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
+    let Some(url) = args.api.api_url.clone() else {
+        bail!("give --api-url (e.g. the URL `probe-host simulator` prints)")
+    };
+    let api = PotatoApi::new(&ApiSettings {
+        base_url: url,
+        token: read_token(
+            args.api.api_token_file.as_deref(),
+            Some(&args.api.api_token_env),
+        )?,
+        timeout: args.timeout,
+    })?;
+    let engine = Arc::new(Engine::new()?);
+    let spec = ProbeSpec {
+        name: probe::name_from_path(&args.probe).map_err(anyhow::Error::msg)?,
+        path: args.probe.clone(),
+        interval: Duration::from_secs(30),
+        timeout: args.timeout,
+        memory_bytes: ProbeDefaults::default().memory,
+        config: Arc::new(args.settings.into_iter().collect::<BTreeMap<_, _>>()),
+    };
+    let probe = probe::load(&engine, &spec).await?;
+    let slot = Arc::new(ProbeSlot::new(
+        &spec.name,
+        &spec.path.display().to_string(),
+        spec.interval,
+    ));
+    crate::scheduler::run_once(&probe, &spec, &api, &slot).await;
+    let status = slot.status();
+    if let Some(err) = &status.last_error {
+        eprintln!("error: probe {}: {err}", spec.name);
+        return Ok(ExitCode::FAILURE);
+    }
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Openmetrics => Format::OpenMetrics,
+    };
+    print!(
+        "{}",
+        crate::exposition::render(&ProbeTable::new(vec![slot]), format)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn simulator(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
+    let sim = potato_sim::Simulator::start(
+        args.listen,
+        &args.token,
+        potato_sim::Dataset::generate(args.seed),
+    )
+    .await?;
+    println!("potato-api simulator: {}", sim.base_url());
+    println!("token: {}", sim.token());
+    println!(
+        "try: POTATO_API_TOKEN={} probe-host once PROBE.wasm --api-url {}",
+        sim.token(),
+        sim.base_url()
+    );
+    shutdown_signal().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM (what Kubernetes sends).
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,321 @@
+//! The configuration file (TOML) and its defaults.
+//!
+//! ```toml
+//! listen = "0.0.0.0:9898"
+//!
+//! [api]
+//! base_url = "http://potato-api:8080/api/v0"
+//! token_file = "/var/run/secrets/potato/token"   # or token_env = "POTATO_API_TOKEN"
+//! timeout = "10s"
+//!
+//! [defaults]            # for every probe, unless the probe says otherwise
+//! interval = "30s"
+//! timeout = "10s"
+//! memory = "64MiB"
+//!
+//! [[probes]]
+//! name = "inventory"
+//! source = "/probes/inventory.wasm"
+//! interval = "60s"
+//! config = { page-size = "500" }
+//! ```
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Default address of the metrics server.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:9898";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    pub api: ApiConfig,
+    #[serde(default)]
+    pub defaults: ProbeDefaults,
+    #[serde(default)]
+    pub probes: Vec<ProbeConfig>,
+}
+
+/// How to reach the potato-api.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    pub base_url: String,
+    /// A file holding the bearer token (a mounted Kubernetes secret).
+    pub token_file: Option<PathBuf>,
+    /// An environment variable holding the bearer token.
+    pub token_env: Option<String>,
+    #[serde(default = "default_api_timeout", with = "duration")]
+    pub timeout: Duration,
+}
+
+/// Settings every probe gets unless it sets its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeDefaults {
+    #[serde(default = "default_interval", with = "duration")]
+    pub interval: Duration,
+    #[serde(default = "default_timeout", with = "duration")]
+    pub timeout: Duration,
+    #[serde(default = "default_memory", with = "bytesize")]
+    pub memory: usize,
+}
+
+impl Default for ProbeDefaults {
+    fn default() -> Self {
+        Self {
+            interval: default_interval(),
+            timeout: default_timeout(),
+            memory: default_memory(),
+        }
+    }
+}
+
+/// One probe.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// Shown in logs and as the `probe` label; defaults to the file name without `.wasm`.
+    pub name: Option<String>,
+    /// A path or `file://` URL of the component.
+    pub source: String,
+    #[serde(default, with = "opt_duration")]
+    pub interval: Option<Duration>,
+    #[serde(default, with = "opt_duration")]
+    pub timeout: Option<Duration>,
+    #[serde(default, with = "opt_bytesize")]
+    pub memory: Option<usize>,
+    /// The probe's own settings, read through the `config` interface.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+fn default_listen() -> SocketAddr {
+    DEFAULT_LISTEN
+        .parse()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 9898)))
+}
+fn default_api_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_interval() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_memory() -> usize {
+    64 << 20
+}
+
+/// A configuration file that could not be used. Names the file and the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    ///
+    /// # Errors
+    /// When the file cannot be read, is not valid TOML, has unknown keys or values out of range.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.into(),
+            message,
+        })
+    }
+
+    /// Parses and checks a configuration document.
+    ///
+    /// # Errors
+    /// A message naming the key at fault.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !(self.api.base_url.starts_with("http://") || self.api.base_url.starts_with("https://"))
+        {
+            return Err(format!(
+                "api.base_url {:?} must start with http:// or https://",
+                self.api.base_url
+            ));
+        }
+        if self.api.token_file.is_some() && self.api.token_env.is_some() {
+            return Err("api: set token_file or token_env, not both".into());
+        }
+        check_probe_settings(
+            "defaults",
+            self.defaults.interval,
+            self.defaults.timeout,
+            self.defaults.memory,
+        )?;
+        for (i, p) in self.probes.iter().enumerate() {
+            let what = format!("probes[{i}] ({})", p.name.as_deref().unwrap_or(&p.source));
+            check_probe_settings(
+                &what,
+                p.interval.unwrap_or(self.defaults.interval),
+                p.timeout.unwrap_or(self.defaults.timeout),
+                p.memory.unwrap_or(self.defaults.memory),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Shared by the file and the command line: the limits a probe may be given.
+pub fn check_probe_settings(
+    what: &str,
+    interval: Duration,
+    timeout: Duration,
+    memory: usize,
+) -> Result<(), String> {
+    if interval < Duration::from_millis(100) {
+        return Err(format!(
+            "{what}: interval {interval:?} is below the 100ms minimum"
+        ));
+    }
+    if timeout.is_zero() {
+        return Err(format!("{what}: timeout must be above zero"));
+    }
+    if memory < (1 << 20) {
+        return Err(format!(
+            "{what}: memory {memory} bytes is below the 1MiB minimum"
+        ));
+    }
+    Ok(())
+}
+
+/// `"30s"`, `"1m"`, `"500ms"`, `"1h"`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: expected e.g. \"30s\""))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        other => {
+            return Err(format!(
+                "invalid duration {text:?}: unknown unit {other:?} (ms, s, m, h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("invalid duration {text:?}: {e}"))
+}
+
+/// `"64MiB"`, `"512KiB"`, `"1GiB"`, or a bare number of bytes.
+pub fn parse_bytesize(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("invalid size {text:?}: expected e.g. \"64MiB\""))?;
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        other => {
+            return Err(format!(
+                "invalid size {text:?}: unknown unit {other:?} (B, KiB, MiB, GiB)"
+            ));
+        }
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("size {text:?} is too large"))
+}
+
+mod duration {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+        super::parse_duration(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+mod opt_duration {
+    use serde::Deserializer;
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        super::duration::deserialize(d).map(Some)
+    }
+}
+mod bytesize {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        super::parse_bytesize(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+mod opt_bytesize {
+    use serde::Deserializer;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        super::bytesize::deserialize(d).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let c = Config::parse(
+            r#"
+            listen = "127.0.0.1:9000"
+            [api]
+            base_url = "http://x/api/v0"
+            token_env = "T"
+            [defaults]
+            interval = "1m"
+            [[probes]]
+            source = "/p/a.wasm"
+            timeout = "500ms"
+            memory = "32MiB"
+            config = { page-size = "10" }
+            "#,
+        )
+        .expect("valid");
+        assert_eq!(c.defaults.interval, Duration::from_secs(60));
+        assert_eq!(c.probes[0].timeout, Some(Duration::from_millis(500)));
+        assert_eq!(c.probes[0].memory, Some(32 << 20));
+        assert_eq!(c.probes[0].config["page-size"], "10");
+    }
+
+    #[test]
+    fn names_the_bad_key() {
+        let err =
+            Config::parse("[api]\nbase_url = \"http://x\"\ntimeout = \"5 parsecs\"").unwrap_err();
+        assert!(err.contains("parsecs"), "{err}");
+        let err = Config::parse("[api]\nbase_url = \"http://x\"\nintervl = \"5s\"").unwrap_err();
+        assert!(err.contains("intervl"), "{err}");
+        let err = Config::parse("[api]\nbase_url = \"x\"").unwrap_err();
+        assert!(err.contains("http://"), "{err}");
+    }
+}

@@ -1,0 +1,11 @@
+//! Host bindings for the `probe-host:probe@0.1.0` world, generated from `wit/`.
+//!
+//! Every import is async: potato-api calls do network I/O, and an async host function lets the
+//! run be cancelled by its timeout while it waits.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "probe-host:probe/probe",
+    imports: { default: async },
+    exports: { default: async },
+});

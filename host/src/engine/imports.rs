@@ -1,0 +1,113 @@
+//! The host side of the world's imports: `potato:api/potatoes`, `log` and `config`.
+
+use super::bindings::potato::api::{potatoes, types as wit};
+use super::bindings::probe_host::probe::{config, log, metrics};
+use super::convert::IntoWit;
+use super::state::RunState;
+
+impl wit::Host for RunState {}
+impl metrics::Host for RunState {}
+
+type Call<T> = Result<T, wit::ApiError>;
+
+impl RunState {
+    fn count_call(&mut self, operation: &str) {
+        self.api_calls += 1;
+        tracing::trace!(probe = %self.probe, operation, "api call");
+    }
+}
+
+impl potatoes::Host for RunState {
+    async fn list_important_potatoes(
+        &mut self,
+        limit: Option<u32>,
+        page_token: Option<String>,
+    ) -> Call<wit::PotatoPage> {
+        self.count_call("listImportantPotatoes");
+        self.api
+            .list_important_potatoes(limit, page_token.as_deref())
+            .await
+            .into_wit()
+    }
+
+    async fn get_potato(&mut self, potato_id: String) -> Call<wit::Potato> {
+        self.count_call("getPotato");
+        self.api.get_potato(&potato_id).await.into_wit()
+    }
+
+    async fn list_farms(&mut self) -> Call<Vec<wit::Farm>> {
+        self.count_call("listFarms");
+        self.api.list_farms().await.into_wit()
+    }
+
+    async fn list_silos(&mut self, farm_id: String) -> Call<Vec<wit::Silo>> {
+        self.count_call("listSilos");
+        self.api.list_silos(&farm_id).await.into_wit()
+    }
+
+    async fn list_orders(
+        &mut self,
+        status: Option<wit::OrderStatus>,
+        limit: Option<u32>,
+        page_token: Option<String>,
+    ) -> Call<wit::OrderPage> {
+        self.count_call("listOrders");
+        let status = status.map(super::convert::order_status_from_wit);
+        self.api
+            .list_orders(status, limit, page_token.as_deref())
+            .await
+            .into_wit()
+    }
+
+    async fn get_health(&mut self) -> Call<wit::Health> {
+        self.count_call("getHealth");
+        self.api.get_health().await.into_wit()
+    }
+
+    async fn list_queues(&mut self) -> Call<Vec<wit::QueueStats>> {
+        self.count_call("listQueues");
+        self.api.list_queues().await.into_wit()
+    }
+}
+
+/// A probe's log line is kept to this many bytes, so one line cannot flood the host log.
+const MAX_LOG_LINE: usize = 4096;
+
+impl log::Host for RunState {
+    async fn log(&mut self, level: log::Level, message: String) {
+        let message = truncate(&message, MAX_LOG_LINE);
+        let probe = &*self.probe;
+        match level {
+            log::Level::Trace => tracing::trace!(probe, "{message}"),
+            log::Level::Debug => tracing::debug!(probe, "{message}"),
+            log::Level::Info => tracing::info!(probe, "{message}"),
+            log::Level::Warn => tracing::warn!(probe, "{message}"),
+            log::Level::Error => tracing::error!(probe, "{message}"),
+        }
+    }
+}
+
+impl config::Host for RunState {
+    async fn get(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+
+    async fn get_all(&mut self) -> Vec<(String, String)> {
+        self.config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

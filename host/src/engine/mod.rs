@@ -1,0 +1,249 @@
+//! The engine: the only module that touches wasmtime.
+//!
+//! Everything else sees three things: [`Engine`] (one per process), [`Engine::load`] which turns
+//! component bytes into a [`Probe`], and [`Probe::run`] which runs one `collect` in a fresh,
+//! sandboxed instance. This mirrors Spin's `spin-core`: a small async-only API, so the
+//! scheduler, CLI and tests never depend on engine details.
+
+mod bindings;
+mod convert;
+mod epoch;
+mod imports;
+mod output;
+mod state;
+
+use crate::api::PotatoApi;
+use crate::model::MetricFamily;
+use bindings::{Probe as ProbeWorld, ProbePre};
+use epoch::EpochTicker;
+use output::CapturedOutput;
+use state::RunState;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, StoreLimitsBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
+
+/// The WIT world every probe is built against.
+pub const WORLD: &str = "probe-host:probe/probe@0.1.0";
+
+/// Bytes of a probe's stdout/stderr kept per run; the rest is dropped (and said so in the log).
+const OUTPUT_CAPTURE_BYTES: usize = 16 * 1024;
+
+/// Why a component could not become a probe. Names the cause in plain words.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("not a WebAssembly component: {0}")]
+    NotAComponent(String),
+    #[error("does not fit the world {WORLD}: {0}")]
+    WorldMismatch(String),
+}
+
+/// Why one run failed. The kinds are a bounded set, usable as a label value.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("ran out of memory: {0}")]
+    Memory(String),
+    #[error("trapped: {0}")]
+    Trap(String),
+    #[error("collect returned an error: {0}")]
+    ProbeError(String),
+}
+
+impl RunError {
+    /// A short, fixed name for the failure kind (for metric labels).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RunError::Timeout(_) => "timeout",
+            RunError::Memory(_) => "memory",
+            RunError::Trap(_) => "trap",
+            RunError::ProbeError(_) => "probe_error",
+        }
+    }
+}
+
+/// Per-run inputs and limits.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub api: PotatoApi,
+    pub config: Arc<BTreeMap<String, String>>,
+    /// Wall-clock limit for the whole run, host calls included.
+    pub timeout: Duration,
+    /// Cap on the instance's linear memories and tables.
+    pub memory_bytes: usize,
+}
+
+/// The outcome of a successful run.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub families: Vec<MetricFamily>,
+    /// How many potato-api calls the probe made.
+    pub api_calls: u32,
+}
+
+/// A wasmtime engine configured for probes, with the linker holding the host's imports.
+pub struct Engine {
+    engine: wasmtime::Engine,
+    linker: Linker<RunState>,
+    _ticker: EpochTicker,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// How often the epoch advances; a running guest yields to the async runtime at each tick, so a
+/// busy loop cannot hold a worker thread past its run's timeout.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+impl Engine {
+    /// Creates the engine and links WASI (empty context) and the probe world's imports.
+    ///
+    /// # Errors
+    /// If wasmtime rejects the configuration (for example on an unsupported CPU).
+    pub fn new() -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        let engine = wasmtime::Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        ProbeWorld::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+        let ticker = EpochTicker::start(engine.clone(), EPOCH_TICK);
+        Ok(Self {
+            engine,
+            linker,
+            _ticker: ticker,
+        })
+    }
+
+    /// Compiles `bytes` and links it against the host's world, once; every run reuses the
+    /// result. CPU-heavy for large components: call it off the async runtime's threads.
+    ///
+    /// # Errors
+    /// [`LoadError::NotAComponent`] if the bytes are not a valid component,
+    /// [`LoadError::WorldMismatch`] if it imports something the host does not provide or does
+    /// not export `collect` with the right type.
+    pub fn load(&self, name: &str, bytes: &[u8]) -> Result<Probe, LoadError> {
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| LoadError::NotAComponent(root_cause(&e)))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
+        let pre = ProbePre::new(pre).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
+        Ok(Probe {
+            name: name.into(),
+            pre,
+            engine: self.engine.clone(),
+        })
+    }
+}
+
+/// A compiled, linked probe. Cheap to share; each [`Probe::run`] gets a fresh instance.
+#[derive(Clone)]
+pub struct Probe {
+    name: Arc<str>,
+    pre: ProbePre<RunState>,
+    engine: wasmtime::Engine,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Probe {
+    /// The probe's name (from its file name or config).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `collect` once in a fresh store and instance.
+    ///
+    /// # Errors
+    /// A [`RunError`] saying why: timeout, memory, trap, or the probe's own error. Output
+    /// validation is the caller's job.
+    pub async fn run(&self, ctx: RunContext) -> Result<RunOutput, RunError> {
+        let output = CapturedOutput::new(OUTPUT_CAPTURE_BYTES);
+        let mut store = wasmtime::Store::new(
+            &self.engine,
+            RunState {
+                probe: self.name.clone(),
+                api: ctx.api,
+                config: ctx.config,
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(ctx.memory_bytes)
+                    .trap_on_grow_failure(true)
+                    .build(),
+                // No preopened directories, environment, arguments or sockets: a probe reaches
+                // the world only through the imports in its WIT world.
+                wasi: WasiCtxBuilder::new()
+                    .stdout(output.clone())
+                    .stderr(output.clone())
+                    .build(),
+                table: ResourceTable::new(),
+                api_calls: 0,
+            },
+        );
+        store.limiter(|s| &mut s.limits);
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let run = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance.call_collect(&mut store).await
+        };
+        let result = tokio::time::timeout(ctx.timeout, run).await;
+        self.forward_output(&output);
+        let api_calls = store.data().api_calls;
+        match result {
+            Err(_) => Err(RunError::Timeout(ctx.timeout)),
+            Ok(Err(trap)) => Err(classify_trap(&trap)),
+            Ok(Ok(Err(message))) => Err(RunError::ProbeError(message)),
+            Ok(Ok(Ok(families))) => Ok(RunOutput {
+                families: families.into_iter().map(convert::family_from_wit).collect(),
+                api_calls,
+            }),
+        }
+    }
+
+    fn forward_output(&self, output: &CapturedOutput) {
+        let (text, dropped) = output.take();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            tracing::info!(probe = %self.name, "stdout: {line}");
+        }
+        if dropped > 0 {
+            tracing::warn!(probe = %self.name, "dropped {dropped} bytes of output past the {OUTPUT_CAPTURE_BYTES}-byte cap");
+        }
+    }
+}
+
+fn classify_trap(err: &wasmtime::Error) -> RunError {
+    let text = format!("{err:#}");
+    let out_of_memory = err.chain().any(|e| {
+        e.to_string().contains("memory minimum size")
+            || e.to_string().contains("forcing trap when growing")
+    });
+    if out_of_memory {
+        RunError::Memory(root_cause(err))
+    } else {
+        RunError::Trap(first_lines(&text, 6))
+    }
+}
+
+fn root_cause(err: &wasmtime::Error) -> String {
+    first_lines(&format!("{err:#}"), 6)
+}
+
+/// Wasm backtraces can be long; keep the message and the first frames.
+fn first_lines(text: &str, n: usize) -> String {
+    text.lines().take(n).collect::<Vec<_>>().join("\n")
+}

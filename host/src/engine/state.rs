@@ -1,0 +1,28 @@
+//! What a store holds during one probe run.
+
+use crate::api::PotatoApi;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Per-run store data. Built fresh for every run, dropped with the store.
+pub(crate) struct RunState {
+    pub(crate) probe: Arc<str>,
+    pub(crate) api: PotatoApi,
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) limits: StoreLimits,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) api_calls: u32,
+}
+
+impl WasiView for RunState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! probe-host: a Prometheus/OpenMetrics exporter whose metric logic runs in sandboxed
+//! WebAssembly components ("probes") that call the potato-api through typed WIT imports.
+//!
+//! The modules follow the flow of data:
+//! - [`config`]: the TOML configuration file;
+//! - [`probe`]: where probes come from, and loading them;
+//! - [`engine`]: wasmtime, hidden behind a small async API (the only module that touches it);
+//! - [`api`]: the potato-api glue behind the `potato:api` imports;
+//! - [`scheduler`]: running each probe on its interval;
+//! - [`validate`] and [`model`]: what a probe may return;
+//! - [`status`]: each probe's latest results;
+//! - [`exposition`]: encoding for scrapers; [`server`]: HTTP;
+//! - [`app`]: wiring it together; [`cli`]: the `probe-host` command.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod exposition;
+pub mod model;
+pub mod probe;
+pub mod scheduler;
+pub mod server;
+pub mod status;
+pub mod validate;

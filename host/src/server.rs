@@ -1,0 +1,151 @@
+//! The HTTP server (hyper 1): `/metrics`, `/healthz`, `/readyz` and a landing page at `/`.
+
+use crate::exposition;
+use crate::status::ProbeTable;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A scraper that stalls mid-request must not hold a connection (and a task) forever.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves until the task is dropped or aborted.
+pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let table = table.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let table = table.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(&table, &req)) }
+            });
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            if let Err(e) = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+        });
+    }
+}
+
+fn handle(table: &ProbeTable, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET and HEAD are supported\n",
+        );
+    }
+    match req.uri().path() {
+        "/metrics" => {
+            let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
+            let format = exposition::negotiate(accept);
+            let body = exposition::render(table, format);
+            respond(StatusCode::OK, format.content_type(), body.into_bytes())
+        }
+        "/healthz" => text(StatusCode::OK, "ok\n"),
+        "/readyz" => {
+            if table.ready() {
+                text(StatusCode::OK, "ready\n")
+            } else {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not ready: some probes have not run yet\n",
+                )
+            }
+        }
+        "/" => respond(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            landing_page(table).into_bytes(),
+        ),
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    respond(
+        status,
+        "text/plain; charset=utf-8",
+        body.as_bytes().to_vec(),
+    )
+}
+
+fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+fn landing_page(table: &ProbeTable) -> String {
+    let mut rows = String::new();
+    for slot in table.slots() {
+        let s = slot.status();
+        let state = if s.load_error.is_some() {
+            "load failed"
+        } else if s.up() {
+            "up"
+        } else if s.settled() {
+            "down"
+        } else {
+            "starting"
+        };
+        let error = s
+            .load_error
+            .as_deref()
+            .or(s.last_error.as_deref())
+            .unwrap_or("");
+        let last = s
+            .last_duration
+            .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
+            .unwrap_or_default();
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{:?}</td><td>{}</td><td><pre>{}</pre></td></tr>\n",
+            html(&slot.name),
+            html(&slot.source),
+            state.replace(' ', "-"),
+            state,
+            slot.interval,
+            last,
+            html(error),
+        ));
+    }
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>probe-host</title>\
+         <style>body{{font-family:sans-serif}}td,th{{padding:4px 8px;text-align:left;vertical-align:top}}\
+         .up{{color:green}}.down,.load-failed{{color:#b00}}pre{{margin:0;white-space:pre-wrap}}</style></head>\
+         <body><h1>probe-host {}</h1><p><a href=\"/metrics\">/metrics</a> · <a href=\"/readyz\">/readyz</a> · \
+         <a href=\"/healthz\">/healthz</a></p>\n<table><tr><th>probe</th><th>source</th><th>state</th>\
+         <th>interval</th><th>last run</th><th>last error</th></tr>\n{rows}</table></body></html>\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

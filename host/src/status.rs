@@ -1,0 +1,123 @@
+//! The probe table: each probe's latest results and run history, shared by the scheduler (which
+//! writes after each run) and the server (which reads on each scrape). Scrapes only read what
+//! the last runs left; they never trigger or wait for a run.
+
+use crate::model::MetricFamily;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+/// The bounded set of run outcomes, used as the `result` label.
+pub const RESULTS: [&str; 6] = [
+    "success",
+    "timeout",
+    "memory",
+    "trap",
+    "probe_error",
+    "invalid_output",
+];
+
+/// One probe's slot in the table.
+#[derive(Debug)]
+pub struct ProbeSlot {
+    pub name: String,
+    pub source: String,
+    pub interval: Duration,
+    status: Mutex<ProbeStatus>,
+}
+
+/// What is known about a probe right now.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeStatus {
+    /// Set when the component could not be loaded; the probe never runs.
+    pub load_error: Option<String>,
+    /// The families of the last run, if it succeeded. Cleared when a run fails: stale values
+    /// are never served as if they were fresh.
+    pub families: Option<Arc<Vec<MetricFamily>>>,
+    pub runs: BTreeMap<&'static str, u64>,
+    pub last_error: Option<String>,
+    pub last_duration: Option<Duration>,
+    pub last_success: Option<SystemTime>,
+    pub last_api_calls: u32,
+}
+
+impl ProbeStatus {
+    /// Whether the probe has finished at least one run (either way) or failed to load.
+    pub fn settled(&self) -> bool {
+        self.load_error.is_some() || self.runs.values().any(|n| *n > 0)
+    }
+
+    pub fn up(&self) -> bool {
+        self.families.is_some()
+    }
+}
+
+impl ProbeSlot {
+    pub fn new(name: &str, source: &str, interval: Duration) -> Self {
+        let status = ProbeStatus {
+            runs: RESULTS.iter().map(|r| (*r, 0)).collect(),
+            ..ProbeStatus::default()
+        };
+        Self {
+            name: name.into(),
+            source: source.into(),
+            interval,
+            status: Mutex::new(status),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ProbeStatus> {
+        // A panic elsewhere while holding the lock must not take the probe table down with it.
+        self.status.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the current status.
+    pub fn status(&self) -> ProbeStatus {
+        self.lock().clone()
+    }
+
+    pub fn set_load_error(&self, message: String) {
+        self.lock().load_error = Some(message);
+    }
+
+    pub fn record_success(&self, families: Vec<MetricFamily>, duration: Duration, api_calls: u32) {
+        let mut s = self.lock();
+        s.families = Some(Arc::new(families));
+        s.last_error = None;
+        s.last_duration = Some(duration);
+        s.last_success = Some(SystemTime::now());
+        s.last_api_calls = api_calls;
+        *s.runs.entry("success").or_default() += 1;
+    }
+
+    /// `result` must be one of [`RESULTS`].
+    pub fn record_failure(&self, result: &'static str, message: String, duration: Duration) {
+        debug_assert!(RESULTS.contains(&result));
+        let mut s = self.lock();
+        s.families = None;
+        s.last_error = Some(message);
+        s.last_duration = Some(duration);
+        *s.runs.entry(result).or_default() += 1;
+    }
+}
+
+/// Every probe the host knows, in load order (which decides who keeps a contested name).
+#[derive(Debug, Default)]
+pub struct ProbeTable {
+    slots: Vec<Arc<ProbeSlot>>,
+}
+
+impl ProbeTable {
+    pub fn new(slots: Vec<Arc<ProbeSlot>>) -> Self {
+        Self { slots }
+    }
+
+    pub fn slots(&self) -> &[Arc<ProbeSlot>] {
+        &self.slots
+    }
+
+    /// Ready when every probe has loaded and run once, or failed to load.
+    pub fn ready(&self) -> bool {
+        self.slots.iter().all(|s| s.status().settled())
+    }
+}

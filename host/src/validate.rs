@@ -1,0 +1,263 @@
+//! Validation of probe output: everything a probe returns is checked before it is served, so a
+//! probe can never make `/metrics` unparseable for the scraper.
+
+use crate::model::{MetricFamily, MetricKind, SampleValue};
+use std::collections::HashSet;
+
+/// Names a probe may not use: the host's own metrics live under this prefix.
+pub const RESERVED_PREFIX: &str = "probe_host_";
+
+/// Why a probe's output was rejected. The message names the family (and label) at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("metric family {family:?}: {reason}")]
+pub struct InvalidOutput {
+    pub family: String,
+    pub reason: String,
+}
+
+/// Checks every family of one run.
+///
+/// # Errors
+/// The first problem found: an invalid or reserved metric name, a bad unit, an invalid or
+/// duplicated label name, a duplicated series, a value of the wrong kind, a non-finite
+/// counter, or a malformed histogram.
+pub fn validate(families: &[MetricFamily]) -> Result<(), InvalidOutput> {
+    let mut names = HashSet::new();
+    for family in families {
+        let fail = |reason: String| InvalidOutput {
+            family: family.name.clone(),
+            reason,
+        };
+        check_family(family).map_err(fail)?;
+        if !names.insert(family.name.as_str()) {
+            return Err(fail("returned twice in one run".into()));
+        }
+    }
+    Ok(())
+}
+
+fn check_family(family: &MetricFamily) -> Result<(), String> {
+    if !is_metric_name(&family.name) {
+        return Err("invalid metric name: must match [a-zA-Z_:][a-zA-Z0-9_:]*".into());
+    }
+    if family.name.starts_with(RESERVED_PREFIX) {
+        return Err(format!(
+            "names starting with {RESERVED_PREFIX:?} are reserved for the host"
+        ));
+    }
+    if family.kind == MetricKind::Counter && family.name.ends_with("_total") {
+        return Err("a counter's name must not end in _total: the host adds it".into());
+    }
+    if let Some(unit) = &family.unit {
+        if unit.is_empty() || !unit.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!("invalid unit {unit:?}: must match [a-zA-Z0-9_]+"));
+        }
+        if !family.name.ends_with(&format!("_{unit}")) {
+            return Err(format!(
+                "a family with unit {unit:?} must have a name ending in \"_{unit}\""
+            ));
+        }
+    }
+    let mut series = HashSet::new();
+    for sample in &family.samples {
+        let mut label_names = HashSet::new();
+        for (name, _) in &sample.labels {
+            if !is_label_name(name) {
+                return Err(format!(
+                    "invalid label name {name:?}: must match [a-zA-Z_][a-zA-Z0-9_]*"
+                ));
+            }
+            if name.starts_with("__") {
+                return Err(format!(
+                    "label name {name:?}: names starting with __ are reserved"
+                ));
+            }
+            if family.kind == MetricKind::Histogram && name == "le" {
+                return Err(
+                    "a histogram cannot carry an \"le\" label: it names the buckets".into(),
+                );
+            }
+            if !label_names.insert(name.as_str()) {
+                return Err(format!("label {name:?} appears twice in one sample"));
+            }
+        }
+        let mut key: Vec<_> = sample.labels.iter().collect();
+        key.sort();
+        if !series.insert(key) {
+            return Err(format!("duplicate series {:?}", sample.labels));
+        }
+        check_value(family.kind, &sample.value)?;
+    }
+    Ok(())
+}
+
+fn check_value(kind: MetricKind, value: &SampleValue) -> Result<(), String> {
+    match (kind, value) {
+        (MetricKind::Gauge, SampleValue::Number(v)) => {
+            if v.is_infinite() {
+                return Err(format!("gauge value {v} is infinite"));
+            }
+        }
+        (MetricKind::Counter, SampleValue::Number(v)) => {
+            if !v.is_finite() || *v < 0.0 {
+                return Err(format!("counter value {v} must be finite and >= 0"));
+            }
+        }
+        (MetricKind::Histogram, SampleValue::Histogram(h)) => {
+            let Some(&(last_bound, last_count)) = h.buckets.last() else {
+                return Err("a histogram needs at least the +Inf bucket".into());
+            };
+            if last_bound != f64::INFINITY {
+                return Err("the last histogram bucket must have upper bound +Inf".into());
+            }
+            if last_count != h.count {
+                return Err(format!(
+                    "+Inf bucket count {last_count} differs from count {}",
+                    h.count
+                ));
+            }
+            if !h.sum.is_finite() {
+                return Err(format!("histogram sum {} must be finite", h.sum));
+            }
+            for pair in h.buckets.windows(2) {
+                let ((b0, c0), (b1, c1)) = (pair[0], pair[1]);
+                if b0.is_nan() || b0 >= b1 {
+                    return Err(format!(
+                        "bucket bounds must be strictly ascending ({b0} then {b1})"
+                    ));
+                }
+                if c0 > c1 {
+                    return Err(format!(
+                        "bucket counts must be cumulative ({c0} at le={b0}, then {c1})"
+                    ));
+                }
+            }
+        }
+        (MetricKind::Histogram, SampleValue::Number(_)) => {
+            return Err("a histogram sample must carry a histogram value".into());
+        }
+        (_, SampleValue::Histogram(_)) => {
+            return Err("only a histogram may carry a histogram value".into());
+        }
+    }
+    Ok(())
+}
+
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+pub fn is_metric_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`
+pub fn is_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Histogram, Sample};
+
+    fn gauge(name: &str) -> MetricFamily {
+        let mut f = MetricFamily::new(name, "help", MetricKind::Gauge);
+        f.push(&[("a", "1")], 1.0);
+        f
+    }
+
+    #[test]
+    fn accepts_valid_output() {
+        let mut counter = MetricFamily::new("requests", "help", MetricKind::Counter);
+        counter.push(&[], 3.0);
+        assert_eq!(validate(&[gauge("x"), counter]), Ok(()));
+    }
+
+    #[test]
+    fn rejects_bad_names_and_labels() {
+        let err = validate(&[gauge("1x")]).unwrap_err();
+        assert!(err.to_string().contains("invalid metric name"), "{err}");
+        let err = validate(&[gauge("probe_host_up")]).unwrap_err();
+        assert!(err.reason.contains("reserved"), "{err}");
+        let mut f = gauge("x");
+        f.push(&[("bad-label", "v")], 1.0);
+        assert!(
+            validate(&[f])
+                .unwrap_err()
+                .reason
+                .contains("invalid label name")
+        );
+        let mut f = gauge("x");
+        f.push(&[("a", "1")], 2.0);
+        assert!(
+            validate(&[f])
+                .unwrap_err()
+                .reason
+                .contains("duplicate series")
+        );
+        assert!(
+            validate(&[gauge("x"), gauge("x")])
+                .unwrap_err()
+                .reason
+                .contains("twice")
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_histograms() {
+        let hist = |buckets: Vec<(f64, u64)>, count| MetricFamily {
+            samples: vec![Sample {
+                labels: vec![],
+                value: SampleValue::Histogram(Histogram {
+                    buckets,
+                    sum: 1.0,
+                    count,
+                }),
+            }],
+            ..MetricFamily::new("h", "help", MetricKind::Histogram)
+        };
+        assert_eq!(
+            validate(&[hist(vec![(1.0, 1), (f64::INFINITY, 2)], 2)]),
+            Ok(())
+        );
+        assert!(
+            validate(&[hist(vec![(1.0, 2)], 2)])
+                .unwrap_err()
+                .reason
+                .contains("+Inf")
+        );
+        assert!(
+            validate(&[hist(vec![(1.0, 3), (f64::INFINITY, 2)], 2)])
+                .unwrap_err()
+                .reason
+                .contains("cumulative")
+        );
+        assert!(
+            validate(&[hist(vec![(f64::INFINITY, 2)], 3)])
+                .unwrap_err()
+                .reason
+                .contains("differs")
+        );
+    }
+
+    #[test]
+    fn unit_must_be_the_name_suffix() {
+        let mut f = gauge("weight_grams");
+        f.unit = Some("grams".into());
+        assert_eq!(validate(std::slice::from_ref(&f)), Ok(()));
+        assert_eq!(f.base_name(), "weight");
+        f.unit = Some("kg".into());
+        assert!(
+            validate(&[f])
+                .unwrap_err()
+                .reason
+                .contains("must have a name ending")
+        );
+    }
+}

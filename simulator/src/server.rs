@@ -1,0 +1,305 @@
+//! The HTTP side: routing, bearer-token check, pagination and error bodies, as the document says.
+
+use crate::data::Dataset;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use potato_api_client::types::{
+    Error as ApiError, Health, HealthStatus, OrderPage, OrderStatus, PotatoPage,
+};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+const BASE_PATH: &str = "/api/v0";
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+/// A running simulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Simulator {
+    addr: SocketAddr,
+    token: String,
+    task: JoinHandle<()>,
+}
+
+struct State {
+    data: Dataset,
+    token: String,
+    started: Instant,
+}
+
+impl Simulator {
+    /// Binds `addr` (port 0 picks a free one) and serves `data`, requiring `Bearer <token>`.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start(addr: SocketAddr, token: &str, data: Dataset) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            data,
+            token: token.to_string(),
+            started: Instant::now(),
+        });
+        let task = tokio::spawn(accept_loop(listener, state));
+        Ok(Self {
+            addr,
+            token: token.to_string(),
+            task,
+        })
+    }
+
+    /// The API's base URL, `http://ADDR/api/v0`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{BASE_PATH}", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bearer token the server accepts.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!("simulator accept: {e}");
+                continue;
+            }
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(&state, req)) }
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let expected = format!("Bearer {}", state.token);
+    let authorized = req
+        .headers()
+        .get(AUTHORIZATION)
+        .is_some_and(|v| v.as_bytes() == expected.as_bytes());
+    if !authorized {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or invalid bearer token",
+        );
+    }
+    if req.method() != Method::GET {
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "only GET is supported",
+        );
+    }
+    let Some(path) = req.uri().path().strip_prefix(BASE_PATH) else {
+        return error(StatusCode::NOT_FOUND, "not_found", "unknown path");
+    };
+    let query = Query::parse(req.uri().query().unwrap_or(""));
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let data = &state.data;
+    match segments.as_slice() {
+        ["important-potatoes"] => match page(&data.potatoes, &query) {
+            Ok((items, next_page_token)) => json(&PotatoPage {
+                items,
+                next_page_token,
+            }),
+            Err(resp) => resp,
+        },
+        ["potatoes", id] => match data.potatoes.iter().find(|p| p.id == *id) {
+            Some(p) => json(p),
+            None => error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                &format!("no potato {id}"),
+            ),
+        },
+        ["farms"] => json(&data.farms),
+        ["farms", id, "silos"] => match data.silos_of(id) {
+            Some(silos) => json(&silos),
+            None => error(StatusCode::NOT_FOUND, "not_found", &format!("no farm {id}")),
+        },
+        ["orders"] => {
+            let status = match query.get("status").map(parse_order_status).transpose() {
+                Ok(s) => s,
+                Err(resp) => return resp,
+            };
+            let orders: Vec<_> = data
+                .orders
+                .iter()
+                .filter(|o| status.is_none_or(|s| o.status == s))
+                .cloned()
+                .collect();
+            match page(&orders, &query) {
+                Ok((items, next_page_token)) => json(&OrderPage {
+                    items,
+                    next_page_token,
+                }),
+                Err(resp) => resp,
+            }
+        }
+        ["health"] => json(&Health {
+            status: if data.components.iter().all(|c| c.status == HealthStatus::Ok) {
+                HealthStatus::Ok
+            } else {
+                HealthStatus::Degraded
+            },
+            version: data.version.clone(),
+            uptime_seconds: state.started.elapsed().as_secs() as i64,
+            components: data.components.clone(),
+        }),
+        ["queues"] => json(&data.queues),
+        _ => error(StatusCode::NOT_FOUND, "not_found", "unknown path"),
+    }
+}
+
+/// Pagination: `page_token` is an opaque cursor (here, the offset of the next item).
+fn page<T: Clone>(
+    items: &[T],
+    query: &Query,
+) -> Result<(Vec<T>, Option<String>), Response<Full<Bytes>>> {
+    let limit = match query.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "limit must be 1..=1000",
+                ));
+            }
+        },
+    };
+    let offset = match query.get("page_token") {
+        None => 0,
+        Some(raw) => match raw.strip_prefix("o").and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if n <= items.len() => n,
+            _ => {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "invalid page_token",
+                ));
+            }
+        },
+    };
+    let end = (offset + limit).min(items.len());
+    let next = (end < items.len()).then(|| format!("o{end}"));
+    Ok((items[offset..end].to_vec(), next))
+}
+
+fn parse_order_status(raw: &str) -> Result<OrderStatus, Response<Full<Bytes>>> {
+    raw.parse::<OrderStatus>().map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("unknown order status {raw:?}"),
+        )
+    })
+}
+
+/// Decoded query parameters (first value wins).
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(raw: &str) -> Self {
+        Self(
+            raw.split('&')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    (percent_decode(k), percent_decode(v))
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes[i] {
+            b'+' => Some(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    i += 2;
+                    Some((hi * 16 + lo) as u8)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        out.push(decoded.unwrap_or(bytes[i]));
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn json<T: Serialize>(body: &T) -> Response<Full<Bytes>> {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => respond(StatusCode::OK, bytes),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            &e.to_string(),
+        ),
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = ApiError {
+        code: code.to_string(),
+        message: message.to_string(),
+    };
+    respond(status, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+fn respond(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    resp
+}

@@ -9,6 +9,7 @@ mod bindings;
 mod convert;
 mod epoch;
 mod imports;
+mod limits;
 mod output;
 mod state;
 
@@ -21,8 +22,8 @@ use state::RunState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use wasmtime::Config;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// The WIT world every probe is built against.
@@ -180,10 +181,7 @@ impl Probe {
                 probe: self.name.clone(),
                 api: ctx.api,
                 config: ctx.config,
-                limits: StoreLimitsBuilder::new()
-                    .memory_size(ctx.memory_bytes)
-                    .trap_on_grow_failure(true)
-                    .build(),
+                limits: limits::RunLimiter::new(ctx.memory_bytes),
                 // No preopened directories, environment, arguments or sockets: a probe reaches
                 // the world only through the imports in its WIT world.
                 wasi: WasiCtxBuilder::new()
@@ -202,11 +200,18 @@ impl Probe {
             instance.call_collect(&mut store).await
         };
         let result = tokio::time::timeout(ctx.timeout, run).await;
-        self.forward_output(&output);
+        let tail = self.forward_output(&output);
         let api_calls = store.data().api_calls;
         match result {
             Err(_) => Err(RunError::Timeout(ctx.timeout)),
-            Ok(Err(trap)) => Err(classify_trap(&trap)),
+            Ok(Err(_)) if store.data().limits.hit.is_some() => Err(RunError::Memory(
+                store.data().limits.hit.clone().unwrap_or_default(),
+            )),
+            Ok(Err(trap)) if tail.is_empty() => Err(RunError::Trap(root_cause(&trap))),
+            Ok(Err(trap)) => Err(RunError::Trap(format!(
+                "{}\nprobe output before the trap:\n{tail}",
+                root_cause(&trap)
+            ))),
             Ok(Ok(Err(message))) => Err(RunError::ProbeError(message)),
             Ok(Ok(Ok(families))) => Ok(RunOutput {
                 families: families.into_iter().map(convert::family_from_wit).collect(),
@@ -215,29 +220,23 @@ impl Probe {
         }
     }
 
-    fn forward_output(&self, output: &CapturedOutput) {
+    /// Sends the run's stdout/stderr to the host log and returns its last lines, which say
+    /// why a guest trapped (a Rust panic message, a Python traceback) better than the trap.
+    fn forward_output(&self, output: &CapturedOutput) -> String {
         let (text, dropped) = output.take();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            tracing::info!(probe = %self.name, "stdout: {line}");
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        for line in &lines {
+            tracing::info!(probe = %self.name, "output: {line}");
         }
         if dropped > 0 {
             tracing::warn!(probe = %self.name, "dropped {dropped} bytes of output past the {OUTPUT_CAPTURE_BYTES}-byte cap");
         }
+        lines[lines.len().saturating_sub(TRAP_CONTEXT_LINES)..].join("\n")
     }
 }
 
-fn classify_trap(err: &wasmtime::Error) -> RunError {
-    let text = format!("{err:#}");
-    let out_of_memory = err.chain().any(|e| {
-        e.to_string().contains("memory minimum size")
-            || e.to_string().contains("forcing trap when growing")
-    });
-    if out_of_memory {
-        RunError::Memory(root_cause(err))
-    } else {
-        RunError::Trap(first_lines(&text, 6))
-    }
-}
+/// Lines of a probe's output quoted in a trap's error.
+const TRAP_CONTEXT_LINES: usize = 3;
 
 fn root_cause(err: &wasmtime::Error) -> String {
     first_lines(&format!("{err:#}"), 6)

@@ -1,9 +1,9 @@
 //! What a store holds during one probe run.
 
+use super::limits::RunLimiter;
 use crate::api::PotatoApi;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -12,7 +12,7 @@ pub(crate) struct RunState {
     pub(crate) probe: Arc<str>,
     pub(crate) api: PotatoApi,
     pub(crate) config: Arc<BTreeMap<String, String>>,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: RunLimiter,
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) api_calls: u32,

@@ -1,0 +1,11 @@
+//! probe-host's integration tests: one binary, one module per topic (as wasmtime does).
+//!
+//! They build the example and fixture probes for wasm32-wasip2, start the potato-api simulator
+//! and the real `probe-host` binary on ephemeral loopback ports, and check what it serves.
+
+mod api;
+mod cli;
+mod end_to_end;
+mod failures;
+mod promtool;
+mod support;

@@ -1,0 +1,212 @@
+//! Shared test support: building probes, starting the simulator and the host, scraping.
+
+pub mod exposition;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
+}
+
+/// Where the wasm builds go (shared by both probe workspaces, ignored by git).
+fn wasm_target_dir() -> PathBuf {
+    repo_root().join("target/probes")
+}
+
+/// Builds the example probes and the test fixtures once per test binary, and returns the
+/// directory holding `inventory.wasm`, `silos.wasm` and `misbehave.wasm`.
+pub fn probes_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        for manifest in ["probes/Cargo.toml", "tests/probes/Cargo.toml"] {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+                .arg(repo_root().join(manifest))
+                .arg("--target-dir")
+                .arg(wasm_target_dir())
+                .status()
+                .expect("run cargo");
+            assert!(
+                status.success(),
+                "building {manifest} for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
+            );
+        }
+        wasm_target_dir().join("wasm32-wasip2/release")
+    })
+}
+
+/// A probe's component file.
+pub fn probe(name: &str) -> PathBuf {
+    probes_dir().join(format!("{name}.wasm"))
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("probe-host-test-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub const TOKEN: &str = "test-token";
+
+/// Starts the simulator with the default data set on a free loopback port.
+pub async fn simulator() -> potato_sim::Simulator {
+    potato_sim::Simulator::start(
+        "127.0.0.1:0".parse().expect("addr"),
+        TOKEN,
+        potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED),
+    )
+    .await
+    .expect("start simulator")
+}
+
+/// The `probe-host` binary under test.
+pub fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_probe-host"))
+}
+
+/// A running `probe-host run`; killed when dropped. Its stderr (the log) is kept in a file.
+pub struct Host {
+    child: Child,
+    pub url: String,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Host {
+    /// Starts `probe-host run --config` with `config` (TOML; `listen` is set here).
+    pub fn start(config: &str) -> Self {
+        let dir = TempDir::new("host");
+        let config_path = dir.path().join("probe-host.toml");
+        std::fs::write(&config_path, format!("listen = \"127.0.0.1:0\"\n{config}"))
+            .expect("write config");
+        let log = dir.path().join("host.log");
+        let mut child = binary()
+            .args(["run", "--config"])
+            .arg(&config_path)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("spawn probe-host");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read banner");
+        let Some(url) = line
+            .trim()
+            .strip_prefix("probe-host listening on ")
+            .map(str::to_string)
+        else {
+            let _ = child.kill();
+            panic!(
+                "unexpected banner {line:?}; log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        Self {
+            child,
+            url,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// The host's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// GET `path` with an optional Accept header: (status, content type, body).
+    pub async fn get(&self, path: &str, accept: Option<&str>) -> (u16, String, String) {
+        let mut req = reqwest::Client::new().get(format!("{}{path}", self.url));
+        if let Some(accept) = accept {
+            req = req.header("accept", accept);
+        }
+        let resp = req.send().await.expect("GET");
+        let status = resp.status().as_u16();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, resp.text().await.expect("body"))
+    }
+
+    /// Waits until `/readyz` answers 200 (every probe loaded and ran once).
+    pub async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self.get("/readyz", None).await.0 == 200 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "host not ready after 60 s; log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Scrapes `/metrics` in the text format and parses it.
+    pub async fn scrape(&self) -> exposition::Scrape {
+        let (status, _, body) = self.get("/metrics", Some("text/plain")).await;
+        assert_eq!(status, 200);
+        exposition::Scrape::parse(&body)
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `[api]` section pointing at `sim`, with the token in a file.
+pub fn api_section(sim: &potato_sim::Simulator, dir: &Path) -> String {
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, format!("{}\n", sim.token())).expect("write token");
+    format!(
+        "[api]\nbase_url = \"{}\"\ntoken_file = \"{}\"\n",
+        sim.base_url(),
+        token_file.display()
+    )
+}
+
+/// A `[[probes]]` entry.
+pub fn probe_entry(name: &str, file: &Path, extra: &str) -> String {
+    format!(
+        "[[probes]]\nname = \"{name}\"\nsource = \"{}\"\ninterval = \"1s\"\n{extra}\n",
+        file.display()
+    )
+}

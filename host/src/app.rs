@@ -47,21 +47,14 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     probe::check_unique_names(&settings.probes).map_err(anyhow::Error::msg)?;
     let engine = Arc::new(Engine::new().context("cannot create the WebAssembly engine")?);
     let api = PotatoApi::new(&settings.api).context("cannot build the potato-api client")?;
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let listener =
+        TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
 
     let slots: Vec<Arc<ProbeSlot>> = settings
         .probes
         .iter()
-        .map(|s| {
-            Arc::new(ProbeSlot::new(
-                &s.name,
-                &s.path.display().to_string(),
-                s.interval,
-            ))
-        })
+        .map(|s| Arc::new(ProbeSlot::new(&s.name, &s.path.display().to_string(), s.interval)))
         .collect();
     let table = Arc::new(ProbeTable::new(slots.clone()));
     let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone()))];

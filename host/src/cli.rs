@@ -120,19 +120,14 @@ struct SimulatorArgs {
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+    s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
 }
 
 /// Parses the command line, runs the command, and maps errors to exit code 1 (2 for usage).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -161,44 +156,32 @@ fn init_logging(level: &str) {
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Logs go to stderr: stdout is for `once`'s exposition and the demo's banner.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 /// Reads the bearer token from a file or an environment variable; a missing variable means no
 /// token (the simulator requires one, so that fails loudly at the first call as `unauthorized`).
 fn read_token(file: Option<&Path>, env: Option<&str>) -> anyhow::Result<Option<String>> {
     if let Some(path) = file {
-        let token = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read token file {}", path.display()))?;
+        let token =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read token file {}", path.display()))?;
         let token = token.trim().to_string();
         if token.is_empty() {
             bail!("token file {} is empty", path.display());
         }
         return Ok(Some(token));
     }
-    Ok(env
-        .and_then(|var| std::env::var(var).ok())
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty()))
+    Ok(env.and_then(|var| std::env::var(var).ok()).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = args.config.as_deref().map(Config::load).transpose()?;
-    let defaults = config
-        .as_ref()
-        .map(|c| c.defaults.clone())
-        .unwrap_or_default();
+    let defaults = config.as_ref().map(|c| c.defaults.clone()).unwrap_or_default();
 
     let mut probes: Vec<ProbeSpec> = Vec::new();
     if let (Some(c), Some(path)) = (&config, &args.config) {
         let base = path.parent().unwrap_or(Path::new("."));
-        probes.extend(
-            probe::specs_from_config(c, base)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-        );
+        probes.extend(probe::specs_from_config(c, base).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
     }
     if let Some(dir) = &args.probes_dir {
         probes.extend(probe::specs_from_dir(dir, &defaults).map_err(anyhow::Error::msg)?);
@@ -210,13 +193,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let api = match (&config, &args.api.api_url) {
         (_, Some(url)) => ApiSettings {
             base_url: url.clone(),
-            token: read_token(
-                args.api.api_token_file.as_deref(),
-                Some(&args.api.api_token_env),
-            )?,
-            timeout: config
-                .as_ref()
-                .map_or(Duration::from_secs(10), |c| c.api.timeout),
+            token: read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?,
+            timeout: config.as_ref().map_or(Duration::from_secs(10), |c| c.api.timeout),
         },
         (Some(c), None) => ApiSettings {
             base_url: c.api.base_url.clone(),
@@ -233,12 +211,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, None) => config::DEFAULT_LISTEN.parse()?,
     };
 
-    let host = app::start(HostSettings {
-        listen,
-        api,
-        probes,
-    })
-    .await?;
+    let host = app::start(HostSettings { listen, api, probes }).await?;
     tracing::info!("serving metrics on http://{}/metrics", host.addr);
     println!("probe-host listening on http://{}", host.addr);
     shutdown_signal().await;
@@ -254,10 +227,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
              --manifest-path probes/Cargo.toml --target-dir target/probes`) or pass --probes-dir",
         )?,
     };
-    let token = format!(
-        "demo-{:016x}",
-        std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), 0u8)
-    );
+    let token = format!("demo-{:016x}", std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), 0u8));
     let sim = potato_sim::Simulator::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         &token,
@@ -265,10 +235,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .context("cannot start the simulator")?;
-    let defaults = ProbeDefaults {
-        interval: args.interval,
-        ..ProbeDefaults::default()
-    };
+    let defaults = ProbeDefaults { interval: args.interval, ..ProbeDefaults::default() };
     let probes = probe::specs_from_dir(&dir, &defaults).map_err(anyhow::Error::msg)?;
     if probes.is_empty() {
         bail!("no *.wasm probes in {}", dir.display());
@@ -276,20 +243,13 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let names: Vec<_> = probes.iter().map(|p| p.name.clone()).collect();
     let host = app::start(HostSettings {
         listen: args.listen,
-        api: ApiSettings {
-            base_url: sim.base_url(),
-            token: Some(token),
-            timeout: Duration::from_secs(10),
-        },
+        api: ApiSettings { base_url: sim.base_url(), token: Some(token), timeout: Duration::from_secs(10) },
         probes,
     })
     .await?;
     println!("potato-api simulator: {}", sim.base_url());
     println!("probes ({}): {}", dir.display(), names.join(", "));
-    println!(
-        "probe-host demo: open http://{}/ (metrics at http://{}/metrics)",
-        host.addr, host.addr
-    );
+    println!("probe-host demo: open http://{}/ (metrics at http://{}/metrics)", host.addr, host.addr);
     shutdown_signal().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -301,9 +261,8 @@ fn default_probes_dir() -> Option<PathBuf> {
         Some(PathBuf::from("/probes")),
     ];
     candidates.into_iter().flatten().find(|d| {
-        std::fs::read_dir(d).is_ok_and(|mut it| {
-            it.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "wasm")))
-        })
+        std::fs::read_dir(d)
+            .is_ok_and(|mut it| it.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "wasm"))))
     })
 }
 
@@ -313,10 +272,7 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     };
     let api = PotatoApi::new(&ApiSettings {
         base_url: url,
-        token: read_token(
-            args.api.api_token_file.as_deref(),
-            Some(&args.api.api_token_env),
-        )?,
+        token: read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?,
         timeout: args.timeout,
     })?;
     let engine = Arc::new(Engine::new()?);
@@ -329,11 +285,7 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         config: Arc::new(args.settings.into_iter().collect::<BTreeMap<_, _>>()),
     };
     let probe = probe::load(&engine, &spec).await?;
-    let slot = Arc::new(ProbeSlot::new(
-        &spec.name,
-        &spec.path.display().to_string(),
-        spec.interval,
-    ));
+    let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.path.display().to_string(), spec.interval));
     crate::scheduler::run_once(&probe, &spec, &api, &slot).await;
     let status = slot.status();
     if let Some(err) = &status.last_error {
@@ -344,27 +296,15 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         FormatArg::Text => Format::Text,
         FormatArg::Openmetrics => Format::OpenMetrics,
     };
-    print!(
-        "{}",
-        crate::exposition::render(&ProbeTable::new(vec![slot]), format)
-    );
+    print!("{}", crate::exposition::render(&ProbeTable::new(vec![slot]), format));
     Ok(ExitCode::SUCCESS)
 }
 
 async fn simulator(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
-    let sim = potato_sim::Simulator::start(
-        args.listen,
-        &args.token,
-        potato_sim::Dataset::generate(args.seed),
-    )
-    .await?;
+    let sim = potato_sim::Simulator::start(args.listen, &args.token, potato_sim::Dataset::generate(args.seed)).await?;
     println!("potato-api simulator: {}", sim.base_url());
     println!("token: {}", sim.token());
-    println!(
-        "try: POTATO_API_TOKEN={} probe-host once PROBE.wasm --api-url {}",
-        sim.token(),
-        sim.base_url()
-    );
+    println!("try: POTATO_API_TOKEN={} probe-host once PROBE.wasm --api-url {}", sim.token(), sim.base_url());
     shutdown_signal().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -374,14 +314,13 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

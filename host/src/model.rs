@@ -48,22 +48,13 @@ pub struct Histogram {
 impl MetricFamily {
     /// A family with no samples yet.
     pub fn new(name: impl Into<String>, help: impl Into<String>, kind: MetricKind) -> Self {
-        Self {
-            name: name.into(),
-            help: help.into(),
-            unit: None,
-            kind,
-            samples: Vec::new(),
-        }
+        Self { name: name.into(), help: help.into(), unit: None, kind, samples: Vec::new() }
     }
 
     /// Adds a gauge or counter sample.
     pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
         self.samples.push(Sample {
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             value: SampleValue::Number(value),
         });
     }
@@ -71,11 +62,7 @@ impl MetricFamily {
     /// The name without the unit suffix (encoders add `_<unit>` back).
     pub fn base_name(&self) -> &str {
         match &self.unit {
-            Some(unit) => self
-                .name
-                .strip_suffix(unit.as_str())
-                .and_then(|n| n.strip_suffix('_'))
-                .unwrap_or(&self.name),
+            Some(unit) => self.name.strip_suffix(unit.as_str()).and_then(|n| n.strip_suffix('_')).unwrap_or(&self.name),
             None => &self.name,
         }
     }

@@ -46,11 +46,7 @@ pub async fn run_once(probe: &Probe, spec: &ProbeSpec, api: &PotatoApi, slot: &P
             }
             Err(invalid) => {
                 tracing::warn!(probe = %spec.name, "run rejected: invalid output: {invalid}");
-                slot.record_failure(
-                    "invalid_output",
-                    format!("invalid output: {invalid}"),
-                    elapsed,
-                );
+                slot.record_failure("invalid_output", format!("invalid output: {invalid}"), elapsed);
             }
         },
         Err(err) => {

@@ -35,14 +35,8 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>) {
                 async move { Ok::<_, std::convert::Infallible>(handle(&table, &req)) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT);
-            if let Err(e) = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
+            builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+            if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
         });
@@ -51,10 +45,7 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>) {
 
 fn handle(table: &ProbeTable, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "only GET and HEAD are supported\n",
-        );
+        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are supported\n");
     }
     match req.uri().path() {
         "/metrics" => {
@@ -68,34 +59,22 @@ fn handle(table: &ProbeTable, req: &Request<Incoming>) -> Response<Full<Bytes>> 
             if table.ready() {
                 text(StatusCode::OK, "ready\n")
             } else {
-                text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "not ready: some probes have not run yet\n",
-                )
+                text(StatusCode::SERVICE_UNAVAILABLE, "not ready: some probes have not run yet\n")
             }
         }
-        "/" => respond(
-            StatusCode::OK,
-            "text/html; charset=utf-8",
-            landing_page(table).into_bytes(),
-        ),
+        "/" => respond(StatusCode::OK, "text/html; charset=utf-8", landing_page(table).into_bytes()),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    respond(
-        status,
-        "text/plain; charset=utf-8",
-        body.as_bytes().to_vec(),
-    )
+    respond(status, "text/plain; charset=utf-8", body.as_bytes().to_vec())
 }
 
 fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
@@ -112,15 +91,8 @@ fn landing_page(table: &ProbeTable) -> String {
         } else {
             "starting"
         };
-        let error = s
-            .load_error
-            .as_deref()
-            .or(s.last_error.as_deref())
-            .unwrap_or("");
-        let last = s
-            .last_duration
-            .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
-            .unwrap_or_default();
+        let error = s.load_error.as_deref().or(s.last_error.as_deref()).unwrap_or("");
+        let last = s.last_duration.map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3)).unwrap_or_default();
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{:?}</td><td>{}</td><td><pre>{}</pre></td></tr>\n",
             html(&slot.name),
@@ -144,8 +116,5 @@ fn landing_page(table: &ProbeTable) -> String {
 }
 
 fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -8,14 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 /// The bounded set of run outcomes, used as the `result` label.
-pub const RESULTS: [&str; 6] = [
-    "success",
-    "timeout",
-    "memory",
-    "trap",
-    "probe_error",
-    "invalid_output",
-];
+pub const RESULTS: [&str; 6] = ["success", "timeout", "memory", "trap", "probe_error", "invalid_output"];
 
 /// One probe's slot in the table.
 #[derive(Debug)]
@@ -54,16 +47,8 @@ impl ProbeStatus {
 
 impl ProbeSlot {
     pub fn new(name: &str, source: &str, interval: Duration) -> Self {
-        let status = ProbeStatus {
-            runs: RESULTS.iter().map(|r| (*r, 0)).collect(),
-            ..ProbeStatus::default()
-        };
-        Self {
-            name: name.into(),
-            source: source.into(),
-            interval,
-            status: Mutex::new(status),
-        }
+        let status = ProbeStatus { runs: RESULTS.iter().map(|r| (*r, 0)).collect(), ..ProbeStatus::default() };
+        Self { name: name.into(), source: source.into(), interval, status: Mutex::new(status) }
     }
 
     fn lock(&self) -> MutexGuard<'_, ProbeStatus> {

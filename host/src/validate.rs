@@ -24,10 +24,7 @@ pub struct InvalidOutput {
 pub fn validate(families: &[MetricFamily]) -> Result<(), InvalidOutput> {
     let mut names = HashSet::new();
     for family in families {
-        let fail = |reason: String| InvalidOutput {
-            family: family.name.clone(),
-            reason,
-        };
+        let fail = |reason: String| InvalidOutput { family: family.name.clone(), reason };
         check_family(family).map_err(fail)?;
         if !names.insert(family.name.as_str()) {
             return Err(fail("returned twice in one run".into()));
@@ -41,9 +38,7 @@ fn check_family(family: &MetricFamily) -> Result<(), String> {
         return Err("invalid metric name: must match [a-zA-Z_:][a-zA-Z0-9_:]*".into());
     }
     if family.name.starts_with(RESERVED_PREFIX) {
-        return Err(format!(
-            "names starting with {RESERVED_PREFIX:?} are reserved for the host"
-        ));
+        return Err(format!("names starting with {RESERVED_PREFIX:?} are reserved for the host"));
     }
     if family.kind == MetricKind::Counter && family.name.ends_with("_total") {
         return Err("a counter's name must not end in _total: the host adds it".into());
@@ -53,9 +48,7 @@ fn check_family(family: &MetricFamily) -> Result<(), String> {
             return Err(format!("invalid unit {unit:?}: must match [a-zA-Z0-9_]+"));
         }
         if !family.name.ends_with(&format!("_{unit}")) {
-            return Err(format!(
-                "a family with unit {unit:?} must have a name ending in \"_{unit}\""
-            ));
+            return Err(format!("a family with unit {unit:?} must have a name ending in \"_{unit}\""));
         }
     }
     let mut series = HashSet::new();
@@ -63,19 +56,13 @@ fn check_family(family: &MetricFamily) -> Result<(), String> {
         let mut label_names = HashSet::new();
         for (name, _) in &sample.labels {
             if !is_label_name(name) {
-                return Err(format!(
-                    "invalid label name {name:?}: must match [a-zA-Z_][a-zA-Z0-9_]*"
-                ));
+                return Err(format!("invalid label name {name:?}: must match [a-zA-Z_][a-zA-Z0-9_]*"));
             }
             if name.starts_with("__") {
-                return Err(format!(
-                    "label name {name:?}: names starting with __ are reserved"
-                ));
+                return Err(format!("label name {name:?}: names starting with __ are reserved"));
             }
             if family.kind == MetricKind::Histogram && name == "le" {
-                return Err(
-                    "a histogram cannot carry an \"le\" label: it names the buckets".into(),
-                );
+                return Err("a histogram cannot carry an \"le\" label: it names the buckets".into());
             }
             if !label_names.insert(name.as_str()) {
                 return Err(format!("label {name:?} appears twice in one sample"));
@@ -111,10 +98,7 @@ fn check_value(kind: MetricKind, value: &SampleValue) -> Result<(), String> {
                 return Err("the last histogram bucket must have upper bound +Inf".into());
             }
             if last_count != h.count {
-                return Err(format!(
-                    "+Inf bucket count {last_count} differs from count {}",
-                    h.count
-                ));
+                return Err(format!("+Inf bucket count {last_count} differs from count {}", h.count));
             }
             if !h.sum.is_finite() {
                 return Err(format!("histogram sum {} must be finite", h.sum));
@@ -122,14 +106,10 @@ fn check_value(kind: MetricKind, value: &SampleValue) -> Result<(), String> {
             for pair in h.buckets.windows(2) {
                 let ((b0, c0), (b1, c1)) = (pair[0], pair[1]);
                 if b0.is_nan() || b0 >= b1 {
-                    return Err(format!(
-                        "bucket bounds must be strictly ascending ({b0} then {b1})"
-                    ));
+                    return Err(format!("bucket bounds must be strictly ascending ({b0} then {b1})"));
                 }
                 if c0 > c1 {
-                    return Err(format!(
-                        "bucket counts must be cumulative ({c0} at le={b0}, then {c1})"
-                    ));
+                    return Err(format!("bucket counts must be cumulative ({c0} at le={b0}, then {c1})"));
                 }
             }
         }
@@ -146,18 +126,14 @@ fn check_value(kind: MetricKind, value: &SampleValue) -> Result<(), String> {
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
 pub fn is_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
 /// `[a-zA-Z_][a-zA-Z0-9_]*`
 pub fn is_label_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
@@ -187,26 +163,11 @@ mod tests {
         assert!(err.reason.contains("reserved"), "{err}");
         let mut f = gauge("x");
         f.push(&[("bad-label", "v")], 1.0);
-        assert!(
-            validate(&[f])
-                .unwrap_err()
-                .reason
-                .contains("invalid label name")
-        );
+        assert!(validate(&[f]).unwrap_err().reason.contains("invalid label name"));
         let mut f = gauge("x");
         f.push(&[("a", "1")], 2.0);
-        assert!(
-            validate(&[f])
-                .unwrap_err()
-                .reason
-                .contains("duplicate series")
-        );
-        assert!(
-            validate(&[gauge("x"), gauge("x")])
-                .unwrap_err()
-                .reason
-                .contains("twice")
-        );
+        assert!(validate(&[f]).unwrap_err().reason.contains("duplicate series"));
+        assert!(validate(&[gauge("x"), gauge("x")]).unwrap_err().reason.contains("twice"));
     }
 
     #[test]
@@ -214,36 +175,14 @@ mod tests {
         let hist = |buckets: Vec<(f64, u64)>, count| MetricFamily {
             samples: vec![Sample {
                 labels: vec![],
-                value: SampleValue::Histogram(Histogram {
-                    buckets,
-                    sum: 1.0,
-                    count,
-                }),
+                value: SampleValue::Histogram(Histogram { buckets, sum: 1.0, count }),
             }],
             ..MetricFamily::new("h", "help", MetricKind::Histogram)
         };
-        assert_eq!(
-            validate(&[hist(vec![(1.0, 1), (f64::INFINITY, 2)], 2)]),
-            Ok(())
-        );
-        assert!(
-            validate(&[hist(vec![(1.0, 2)], 2)])
-                .unwrap_err()
-                .reason
-                .contains("+Inf")
-        );
-        assert!(
-            validate(&[hist(vec![(1.0, 3), (f64::INFINITY, 2)], 2)])
-                .unwrap_err()
-                .reason
-                .contains("cumulative")
-        );
-        assert!(
-            validate(&[hist(vec![(f64::INFINITY, 2)], 3)])
-                .unwrap_err()
-                .reason
-                .contains("differs")
-        );
+        assert_eq!(validate(&[hist(vec![(1.0, 1), (f64::INFINITY, 2)], 2)]), Ok(()));
+        assert!(validate(&[hist(vec![(1.0, 2)], 2)]).unwrap_err().reason.contains("+Inf"));
+        assert!(validate(&[hist(vec![(1.0, 3), (f64::INFINITY, 2)], 2)]).unwrap_err().reason.contains("cumulative"));
+        assert!(validate(&[hist(vec![(f64::INFINITY, 2)], 3)]).unwrap_err().reason.contains("differs"));
     }
 
     #[test]
@@ -253,11 +192,6 @@ mod tests {
         assert_eq!(validate(std::slice::from_ref(&f)), Ok(()));
         assert_eq!(f.base_name(), "weight");
         f.unit = Some("kg".into());
-        assert!(
-            validate(&[f])
-                .unwrap_err()
-                .reason
-                .contains("must have a name ending")
-        );
+        assert!(validate(&[f]).unwrap_err().reason.contains("must have a name ending"));
     }
 }

@@ -3,8 +3,7 @@
 use crate::rng::Rng;
 use chrono::{DateTime, TimeZone, Utc};
 use potato_api_client::types::{
-    ComponentHealth, Farm, HealthStatus, Order, OrderStatus, Potato, PotatoStatus, QueueStats,
-    Silo, Variety,
+    ComponentHealth, Farm, HealthStatus, Order, OrderStatus, Potato, PotatoStatus, QueueStats, Silo, Variety,
 };
 
 /// The seed `probe-host demo` and the tests use.
@@ -42,13 +41,8 @@ const POTATO_STATUSES: [PotatoStatus; 5] = [
     PotatoStatus::Shipped,
     PotatoStatus::Spoiled,
 ];
-const ORDER_STATUSES: [OrderStatus; 5] = [
-    OrderStatus::Pending,
-    OrderStatus::Packed,
-    OrderStatus::Shipped,
-    OrderStatus::Delivered,
-    OrderStatus::Cancelled,
-];
+const ORDER_STATUSES: [OrderStatus; 5] =
+    [OrderStatus::Pending, OrderStatus::Packed, OrderStatus::Shipped, OrderStatus::Delivered, OrderStatus::Cancelled];
 const TAGS: [&str; 5] = ["organic", "premium", "export", "seed", "bulk"];
 
 impl Dataset {
@@ -56,13 +50,9 @@ impl Dataset {
     pub fn generate(seed: u64) -> Self {
         let mut rng = Rng::new(seed);
         // A fixed epoch, not "now": values must not depend on when the test runs.
-        let epoch = Utc
-            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default();
-        let at = |rng: &mut Rng| -> DateTime<Utc> {
-            epoch + chrono::Duration::seconds(rng.range(0, 300 * 86_400) as i64)
-        };
+        let epoch = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
+        let at =
+            |rng: &mut Rng| -> DateTime<Utc> { epoch + chrono::Duration::seconds(rng.range(0, 300 * 86_400) as i64) };
 
         let farms: Vec<Farm> = (1..=FARMS)
             .map(|i| Farm {
@@ -93,11 +83,7 @@ impl Dataset {
         let potatoes = (1..=POTATOES)
             .map(|i| {
                 let status = *rng.pick(&POTATO_STATUSES);
-                let tags = TAGS
-                    .iter()
-                    .filter(|_| rng.range(0, 3) == 0)
-                    .map(|t| t.to_string())
-                    .collect();
+                let tags = TAGS.iter().filter(|_| rng.range(0, 3) == 0).map(|t| t.to_string()).collect();
                 Potato {
                     id: format!("potato-{i:05}"),
                     name: format!("Potato {i}"),
@@ -116,12 +102,9 @@ impl Dataset {
                 let status = ORDER_STATUSES[i % ORDER_STATUSES.len()];
                 let created_at = at(&mut rng);
                 let shipped = matches!(status, OrderStatus::Shipped | OrderStatus::Delivered);
-                let shipped_at =
-                    shipped.then(|| created_at + chrono::Duration::hours(rng.range(1, 72) as i64));
-                let delivered_at = (status == OrderStatus::Delivered).then(|| {
-                    shipped_at.unwrap_or(created_at)
-                        + chrono::Duration::hours(rng.range(1, 96) as i64)
-                });
+                let shipped_at = shipped.then(|| created_at + chrono::Duration::hours(rng.range(1, 72) as i64));
+                let delivered_at = (status == OrderStatus::Delivered)
+                    .then(|| shipped_at.unwrap_or(created_at) + chrono::Duration::hours(rng.range(1, 96) as i64));
                 Order {
                     id: format!("order-{i:04}"),
                     customer: format!("customer-{}", rng.range(1, 40)),
@@ -153,25 +136,14 @@ impl Dataset {
             })
             .collect();
 
-        Self {
-            farms,
-            silos,
-            potatoes,
-            orders,
-            queues,
-            components,
-            version: "0.1.0-sim".into(),
-        }
+        Self { farms, silos, potatoes, orders, queues, components, version: "0.1.0-sim".into() }
     }
 
     /// The silos of the farm `farm_id`, or `None` if there is no such farm.
     pub fn silos_of(&self, farm_id: &str) -> Option<Vec<Silo>> {
-        self.farms.iter().any(|f| f.id == farm_id).then(|| {
-            self.silos
-                .iter()
-                .filter(|s| s.farm_id == farm_id)
-                .cloned()
-                .collect()
-        })
+        self.farms
+            .iter()
+            .any(|f| f.id == farm_id)
+            .then(|| self.silos.iter().filter(|s| s.farm_id == farm_id).cloned().collect())
     }
 }

@@ -19,11 +19,7 @@ impl Rng {
 
     /// Uniform in `lo..hi` (`hi` exclusive; `lo` when the range is empty).
     pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        if hi <= lo {
-            lo
-        } else {
-            lo + self.next_u64() % (hi - lo)
-        }
+        if hi <= lo { lo } else { lo + self.next_u64() % (hi - lo) }
     }
 
     /// Uniform in `[lo, hi)`, rounded to two decimals so values survive JSON round trips exactly

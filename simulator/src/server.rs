@@ -8,9 +8,7 @@ use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use potato_api_client::types::{
-    Error as ApiError, Health, HealthStatus, OrderPage, OrderStatus, PotatoPage,
-};
+use potato_api_client::types::{Error as ApiError, Health, HealthStatus, OrderPage, OrderStatus, PotatoPage};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,17 +42,9 @@ impl Simulator {
     pub async fn start(addr: SocketAddr, token: &str, data: Dataset) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State {
-            data,
-            token: token.to_string(),
-            started: Instant::now(),
-        });
+        let state = Arc::new(State { data, token: token.to_string(), started: Instant::now() });
         let task = tokio::spawn(accept_loop(listener, state));
-        Ok(Self {
-            addr,
-            token: token.to_string(),
-            task,
-        })
+        Ok(Self { addr, token: token.to_string(), task })
     }
 
     /// The API's base URL, `http://ADDR/api/v0`.
@@ -101,71 +91,55 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
     }
 }
 
+/// A refusal, rendered as the document's `Error` body.
+struct Reject {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+fn reject(status: StatusCode, code: &'static str, message: impl Into<String>) -> Reject {
+    Reject { status, code, message: message.into() }
+}
+
 fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    route(state, &req).unwrap_or_else(|r| error(r.status, r.code, &r.message))
+}
+
+fn route(state: &State, req: &Request<Incoming>) -> Result<Response<Full<Bytes>>, Reject> {
     let expected = format!("Bearer {}", state.token);
-    let authorized = req
-        .headers()
-        .get(AUTHORIZATION)
-        .is_some_and(|v| v.as_bytes() == expected.as_bytes());
+    let authorized = req.headers().get(AUTHORIZATION).is_some_and(|v| v.as_bytes() == expected.as_bytes());
     if !authorized {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or invalid bearer token",
-        );
+        return Err(reject(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid bearer token"));
     }
     if req.method() != Method::GET {
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "only GET is supported",
-        );
+        return Err(reject(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only GET is supported"));
     }
     let Some(path) = req.uri().path().strip_prefix(BASE_PATH) else {
-        return error(StatusCode::NOT_FOUND, "not_found", "unknown path");
+        return Err(reject(StatusCode::NOT_FOUND, "not_found", "unknown path"));
     };
     let query = Query::parse(req.uri().query().unwrap_or(""));
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let data = &state.data;
-    match segments.as_slice() {
-        ["important-potatoes"] => match page(&data.potatoes, &query) {
-            Ok((items, next_page_token)) => json(&PotatoPage {
-                items,
-                next_page_token,
-            }),
-            Err(resp) => resp,
-        },
+    Ok(match segments.as_slice() {
+        ["important-potatoes"] => {
+            let (items, next_page_token) = page(&data.potatoes, &query)?;
+            json(&PotatoPage { items, next_page_token })
+        }
         ["potatoes", id] => match data.potatoes.iter().find(|p| p.id == *id) {
             Some(p) => json(p),
-            None => error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                &format!("no potato {id}"),
-            ),
+            None => return Err(reject(StatusCode::NOT_FOUND, "not_found", format!("no potato {id}"))),
         },
         ["farms"] => json(&data.farms),
         ["farms", id, "silos"] => match data.silos_of(id) {
             Some(silos) => json(&silos),
-            None => error(StatusCode::NOT_FOUND, "not_found", &format!("no farm {id}")),
+            None => return Err(reject(StatusCode::NOT_FOUND, "not_found", format!("no farm {id}"))),
         },
         ["orders"] => {
-            let status = match query.get("status").map(parse_order_status).transpose() {
-                Ok(s) => s,
-                Err(resp) => return resp,
-            };
-            let orders: Vec<_> = data
-                .orders
-                .iter()
-                .filter(|o| status.is_none_or(|s| o.status == s))
-                .cloned()
-                .collect();
-            match page(&orders, &query) {
-                Ok((items, next_page_token)) => json(&OrderPage {
-                    items,
-                    next_page_token,
-                }),
-                Err(resp) => resp,
-            }
+            let status = query.get("status").map(parse_order_status).transpose()?;
+            let orders: Vec<_> = data.orders.iter().filter(|o| status.is_none_or(|s| o.status == s)).cloned().collect();
+            let (items, next_page_token) = page(&orders, &query)?;
+            json(&OrderPage { items, next_page_token })
         }
         ["health"] => json(&Health {
             status: if data.components.iter().all(|c| c.status == HealthStatus::Ok) {
@@ -178,25 +152,18 @@ fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
             components: data.components.clone(),
         }),
         ["queues"] => json(&data.queues),
-        _ => error(StatusCode::NOT_FOUND, "not_found", "unknown path"),
-    }
+        _ => return Err(reject(StatusCode::NOT_FOUND, "not_found", "unknown path")),
+    })
 }
 
 /// Pagination: `page_token` is an opaque cursor (here, the offset of the next item).
-fn page<T: Clone>(
-    items: &[T],
-    query: &Query,
-) -> Result<(Vec<T>, Option<String>), Response<Full<Bytes>>> {
+fn page<T: Clone>(items: &[T], query: &Query) -> Result<(Vec<T>, Option<String>), Reject> {
     let limit = match query.get("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<usize>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
             _ => {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    "limit must be 1..=1000",
-                ));
+                return Err(reject(StatusCode::BAD_REQUEST, "bad_request", "limit must be 1..=1000"));
             }
         },
     };
@@ -205,11 +172,7 @@ fn page<T: Clone>(
         Some(raw) => match raw.strip_prefix("o").and_then(|n| n.parse::<usize>().ok()) {
             Some(n) if n <= items.len() => n,
             _ => {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    "invalid page_token",
-                ));
+                return Err(reject(StatusCode::BAD_REQUEST, "bad_request", "invalid page_token"));
             }
         },
     };
@@ -218,14 +181,9 @@ fn page<T: Clone>(
     Ok((items[offset..end].to_vec(), next))
 }
 
-fn parse_order_status(raw: &str) -> Result<OrderStatus, Response<Full<Bytes>>> {
-    raw.parse::<OrderStatus>().map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!("unknown order status {raw:?}"),
-        )
-    })
+fn parse_order_status(raw: &str) -> Result<OrderStatus, Reject> {
+    raw.parse::<OrderStatus>()
+        .map_err(|_| reject(StatusCode::BAD_REQUEST, "bad_request", format!("unknown order status {raw:?}")))
 }
 
 /// Decoded query parameters (first value wins).
@@ -245,10 +203,7 @@ impl Query {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -278,28 +233,18 @@ fn percent_decode(s: &str) -> String {
 fn json<T: Serialize>(body: &T) -> Response<Full<Bytes>> {
     match serde_json::to_vec(body) {
         Ok(bytes) => respond(StatusCode::OK, bytes),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            &e.to_string(),
-        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &e.to_string()),
     }
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
-    let body = ApiError {
-        code: code.to_string(),
-        message: message.to_string(),
-    };
+    let body = ApiError { code: code.to_string(), message: message.to_string() };
     respond(status, serde_json::to_vec(&body).unwrap_or_default())
 }
 
 fn respond(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut().insert(CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
     resp
 }

@@ -24,10 +24,7 @@ async fn typed_calls_return_the_simulators_data() {
     let mut all = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = api
-            .list_important_potatoes(Some(1000), token.as_deref())
-            .await
-            .expect("page");
+        let page = api.list_important_potatoes(Some(1000), token.as_deref()).await.expect("page");
         all.extend(page.items);
         match page.next_page_token {
             Some(next) => token = Some(next),
@@ -36,42 +33,21 @@ async fn typed_calls_return_the_simulators_data() {
     }
     assert_eq!(all, data.potatoes);
     // The API's default page size is 100.
-    assert_eq!(
-        api.list_important_potatoes(None, None)
-            .await
-            .expect("page")
-            .items
-            .len(),
-        100
-    );
+    assert_eq!(api.list_important_potatoes(None, None).await.expect("page").items.len(), 100);
 
-    assert_eq!(
-        api.get_potato("potato-00007").await.expect("potato"),
-        data.potatoes[6]
-    );
+    assert_eq!(api.get_potato("potato-00007").await.expect("potato"), data.potatoes[6]);
     assert_eq!(api.list_farms().await.expect("farms"), data.farms);
-    assert_eq!(
-        api.list_silos("farm-2").await.expect("silos"),
-        data.silos_of("farm-2").expect("farm")
-    );
+    assert_eq!(api.list_silos("farm-2").await.expect("silos"), data.silos_of("farm-2").expect("farm"));
     assert_eq!(api.list_queues().await.expect("queues"), data.queues);
     let health = api.get_health().await.expect("health");
     assert_eq!(health.components, data.components);
 
     let delivered = api
-        .list_orders(
-            Some(potato_api_client::types::OrderStatus::Delivered),
-            Some(1000),
-            None,
-        )
+        .list_orders(Some(potato_api_client::types::OrderStatus::Delivered), Some(1000), None)
         .await
         .expect("orders");
-    let expected: Vec<_> = data
-        .orders
-        .iter()
-        .filter(|o| o.status == potato_api_client::types::OrderStatus::Delivered)
-        .cloned()
-        .collect();
+    let expected: Vec<_> =
+        data.orders.iter().filter(|o| o.status == potato_api_client::types::OrderStatus::Delivered).cloned().collect();
     assert_eq!(delivered.items, expected);
     assert_eq!(delivered.next_page_token, None);
 }
@@ -84,38 +60,20 @@ async fn failures_map_to_api_errors() {
     assert!(
         matches!(api.get_potato("no-such-potato").await, Err(ApiError::NotFound(m)) if m.contains("no-such-potato"))
     );
-    assert!(matches!(
-        api.list_silos("no-such-farm").await,
-        Err(ApiError::NotFound(_))
-    ));
-    assert!(matches!(
-        api.list_important_potatoes(Some(0), None).await,
-        Err(ApiError::Client { .. })
-    ));
+    assert!(matches!(api.list_silos("no-such-farm").await, Err(ApiError::NotFound(_))));
+    assert!(matches!(api.list_important_potatoes(Some(0), None).await, Err(ApiError::Client { .. })));
     let bad_token = api.list_important_potatoes(None, Some("garbage")).await;
-    assert!(
-        matches!(&bad_token, Err(ApiError::Client { status: 400, .. })),
-        "{bad_token:?}"
-    );
+    assert!(matches!(&bad_token, Err(ApiError::Client { status: 400, .. })), "{bad_token:?}");
 
     let wrong_token = client(&sim.base_url(), Some("wrong"));
-    assert!(matches!(
-        wrong_token.list_farms().await,
-        Err(ApiError::Unauthorized(_))
-    ));
+    assert!(matches!(wrong_token.list_farms().await, Err(ApiError::Unauthorized(_))));
     let no_token = client(&sim.base_url(), None);
-    assert!(matches!(
-        no_token.list_farms().await,
-        Err(ApiError::Unauthorized(_))
-    ));
+    assert!(matches!(no_token.list_farms().await, Err(ApiError::Unauthorized(_))));
 
     // Nothing listens on the simulator's port once it is gone.
     let url = sim.base_url();
     drop(sim);
     tokio::time::sleep(Duration::from_millis(50)).await;
     let gone = client(&url, Some("t")).list_farms().await;
-    assert!(
-        matches!(&gone, Err(ApiError::Transport(m)) if m.contains("onnect")),
-        "{gone:?}"
-    );
+    assert!(matches!(&gone, Err(ApiError::Transport(m)) if m.contains("onnect")), "{gone:?}");
 }

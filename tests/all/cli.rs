@@ -6,9 +6,7 @@ use std::process::Output;
 async fn once(args: &[&str], token: &str) -> Output {
     let mut cmd = support::binary();
     cmd.arg("once").args(args).env("POTATO_API_TOKEN", token);
-    tokio::task::spawn_blocking(move || cmd.output().expect("run probe-host once"))
-        .await
-        .expect("join")
+    tokio::task::spawn_blocking(move || cmd.output().expect("run probe-host once")).await.expect("join")
 }
 
 #[tokio::test]
@@ -20,34 +18,19 @@ async fn once_prints_the_probes_metrics_in_either_format() {
 
     let out = once(&[silos, "--api-url", &url], sim.token()).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("# TYPE potato_silo_fill_ratio gauge\n"),
-        "{stdout}"
-    );
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("# TYPE potato_silo_fill_ratio gauge\n"), "{stdout}");
     assert!(stdout.contains("probe_host_probe_up{probe=\"silos\"} 1.0"));
     assert!(!stdout.contains("# EOF"));
 
-    let out = once(
-        &[silos, "--api-url", &url, "--format", "openmetrics"],
-        sim.token(),
-    )
-    .await;
+    let out = once(&[silos, "--api-url", &url, "--format", "openmetrics"], sim.token()).await;
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("# EOF\n"));
 
     // Probe settings from the command line reach the probe's `config` interface.
     let misbehave = support::probe("misbehave");
     let misbehave = misbehave.to_str().expect("utf-8 path");
-    let out = once(
-        &[misbehave, "--api-url", &url, "--config", "name=from_cli"],
-        sim.token(),
-    )
-    .await;
+    let out = once(&[misbehave, "--api-url", &url, "--config", "name=from_cli"], sim.token()).await;
     assert!(String::from_utf8_lossy(&out.stdout).contains("from_cli{source=\"misbehave\"} 1.0"));
 }
 
@@ -59,39 +42,21 @@ async fn once_names_the_file_and_cause_on_failure() {
     std::fs::write(&garbage, b"hello").expect("write");
     let url = sim.base_url();
 
-    let out = once(
-        &[garbage.to_str().expect("utf-8"), "--api-url", &url],
-        sim.token(),
-    )
-    .await;
+    let out = once(&[garbage.to_str().expect("utf-8"), "--api-url", &url], sim.token()).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr.contains("notaprobe.wasm") && stderr.contains("not a WebAssembly component"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("notaprobe.wasm") && stderr.contains("not a WebAssembly component"), "{stderr}");
 
     let missing = dir.path().join("missing.wasm");
-    let out = once(
-        &[missing.to_str().expect("utf-8"), "--api-url", &url],
-        sim.token(),
-    )
-    .await;
+    let out = once(&[missing.to_str().expect("utf-8"), "--api-url", &url], sim.token()).await;
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read probe"));
 
     // A wrong token: the probe gets `unauthorized`, returns an error, and `once` says so.
     let inventory = support::probe("inventory");
-    let out = once(
-        &[inventory.to_str().expect("utf-8"), "--api-url", &url],
-        "wrong-token",
-    )
-    .await;
+    let out = once(&[inventory.to_str().expect("utf-8"), "--api-url", &url], "wrong-token").await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr.contains("probe inventory") && stderr.contains("Unauthorized"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("probe inventory") && stderr.contains("Unauthorized"), "{stderr}");
 }
 
 #[test]
@@ -101,20 +66,9 @@ fn version_and_bad_config() {
 
     let dir = TempDir::new("badconfig");
     let path = dir.path().join("bad.toml");
-    std::fs::write(
-        &path,
-        "[api]\nbase_url = \"http://x\"\n[defaults]\ninterval = \"soon\"\n",
-    )
-    .expect("write");
-    let out = support::binary()
-        .args(["run", "--config"])
-        .arg(&path)
-        .output()
-        .expect("run");
+    std::fs::write(&path, "[api]\nbase_url = \"http://x\"\n[defaults]\ninterval = \"soon\"\n").expect("write");
+    let out = support::binary().args(["run", "--config"]).arg(&path).output().expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr.contains("bad.toml") && stderr.contains("soon"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("bad.toml") && stderr.contains("soon"), "{stderr}");
 }

@@ -6,19 +6,11 @@ use potato_api_client::types::{PotatoStatus, Variety};
 use potato_sim::{DEFAULT_SEED, Dataset};
 
 fn variety(v: Variety) -> String {
-    serde_json::to_value(v)
-        .expect("enum")
-        .as_str()
-        .expect("string")
-        .to_string()
+    serde_json::to_value(v).expect("enum").as_str().expect("string").to_string()
 }
 
 fn status(s: PotatoStatus) -> String {
-    serde_json::to_value(s)
-        .expect("enum")
-        .as_str()
-        .expect("string")
-        .to_string()
+    serde_json::to_value(s).expect("enum").as_str().expect("string").to_string()
 }
 
 async fn start_examples() -> (potato_sim::Simulator, Host, TempDir) {
@@ -28,11 +20,7 @@ async fn start_examples() -> (potato_sim::Simulator, Host, TempDir) {
         "{}{}{}",
         support::api_section(&sim, dir.path()),
         // A small page size makes the probe follow many pages (2,345 potatoes / 100).
-        support::probe_entry(
-            "inventory",
-            &support::probe("inventory"),
-            "config = { page-size = \"100\" }"
-        ),
+        support::probe_entry("inventory", &support::probe("inventory"), "config = { page-size = \"100\" }"),
         support::probe_entry("silos", &support::probe("silos"), ""),
     );
     let host = Host::start(&config);
@@ -49,18 +37,10 @@ async fn inventory_and_silos_report_exact_values_from_the_data_set() {
     // Potatoes by status and variety: every combination present in the data, and no other.
     let mut expected = std::collections::BTreeMap::new();
     for p in &data.potatoes {
-        *expected
-            .entry((status(p.status), variety(p.variety)))
-            .or_insert(0u32) += 1;
+        *expected.entry((status(p.status), variety(p.variety))).or_insert(0u32) += 1;
     }
     for ((s, v), n) in &expected {
-        assert_eq!(
-            scrape.value(
-                "potato_inventory_potatoes",
-                &[("status", s), ("variety", v)]
-            ),
-            f64::from(*n)
-        );
+        assert_eq!(scrape.value("potato_inventory_potatoes", &[("status", s), ("variety", v)]), f64::from(*n));
     }
     assert_eq!(scrape.count("potato_inventory_potatoes"), expected.len());
 
@@ -73,102 +53,40 @@ async fn inventory_and_silos_report_exact_values_from_the_data_set() {
         Variety::KingEdward,
         Variety::Other,
     ] {
-        let n = data
-            .potatoes
-            .iter()
-            .filter(|p| p.variety == v && p.harvested_at.is_some())
-            .count();
-        assert_eq!(
-            scrape.value(
-                "potato_inventory_harvested_total",
-                &[("variety", &variety(v))]
-            ),
-            n as f64
-        );
+        let n = data.potatoes.iter().filter(|p| p.variety == v && p.harvested_at.is_some()).count();
+        assert_eq!(scrape.value("potato_inventory_harvested_total", &[("variety", &variety(v))]), n as f64);
     }
 
     // Weight histogram over every page: cumulative buckets, sum and count.
-    for (le, bound) in [
-        ("100.0", 100),
-        ("200.0", 200),
-        ("500.0", 500),
-        ("750.0", 750),
-    ] {
-        let n = data
-            .potatoes
-            .iter()
-            .filter(|p| p.weight_grams <= bound)
-            .count();
-        assert_eq!(
-            scrape.value("potato_inventory_weight_grams_bucket", &[("le", le)]),
-            n as f64,
-            "le={le}"
-        );
+    for (le, bound) in [("100.0", 100), ("200.0", 200), ("500.0", 500), ("750.0", 750)] {
+        let n = data.potatoes.iter().filter(|p| p.weight_grams <= bound).count();
+        assert_eq!(scrape.value("potato_inventory_weight_grams_bucket", &[("le", le)]), n as f64, "le={le}");
     }
-    assert_eq!(
-        scrape.value("potato_inventory_weight_grams_bucket", &[("le", "+Inf")]),
-        data.potatoes.len() as f64
-    );
-    assert_eq!(
-        scrape.value("potato_inventory_weight_grams_count", &[]),
-        data.potatoes.len() as f64
-    );
-    let sum: i64 = data
-        .potatoes
-        .iter()
-        .map(|p| i64::from(p.weight_grams))
-        .sum();
-    assert_eq!(
-        scrape.value("potato_inventory_weight_grams_sum", &[]),
-        sum as f64
-    );
+    assert_eq!(scrape.value("potato_inventory_weight_grams_bucket", &[("le", "+Inf")]), data.potatoes.len() as f64);
+    assert_eq!(scrape.value("potato_inventory_weight_grams_count", &[]), data.potatoes.len() as f64);
+    let sum: i64 = data.potatoes.iter().map(|p| i64::from(p.weight_grams)).sum();
+    assert_eq!(scrape.value("potato_inventory_weight_grams_sum", &[]), sum as f64);
 
     // Silos: fill ratio, temperature, humidity per farm and silo; farms active or not.
     for silo in &data.silos {
         let labels = [("farm", silo.farm_id.as_str()), ("silo", silo.id.as_str())];
-        assert_eq!(
-            scrape.value("potato_silo_fill_ratio", &labels),
-            silo.stored_kg / silo.capacity_kg
-        );
-        assert_eq!(
-            scrape.value("potato_silo_temperature_celsius", &labels),
-            silo.temperature_celsius
-        );
-        assert_eq!(
-            scrape.value("potato_silo_humidity_percent", &labels),
-            silo.humidity_percent
-        );
+        assert_eq!(scrape.value("potato_silo_fill_ratio", &labels), silo.stored_kg / silo.capacity_kg);
+        assert_eq!(scrape.value("potato_silo_temperature_celsius", &labels), silo.temperature_celsius);
+        assert_eq!(scrape.value("potato_silo_humidity_percent", &labels), silo.humidity_percent);
     }
     assert_eq!(scrape.count("potato_silo_fill_ratio"), data.silos.len());
     for farm in &data.farms {
-        let v = scrape.value(
-            "potato_farm_active",
-            &[("farm", &farm.id), ("region", &farm.region)],
-        );
+        let v = scrape.value("potato_farm_active", &[("farm", &farm.id), ("region", &farm.region)]);
         assert_eq!(v, if farm.active { 1.0 } else { 0.0 });
     }
 
     // Self-metrics: both probes up, and the inventory probe followed every page.
     for probe in ["inventory", "silos"] {
-        assert_eq!(
-            scrape.value("probe_host_probe_up", &[("probe", probe)]),
-            1.0
-        );
-        assert!(
-            scrape.value(
-                "probe_host_probe_runs_total",
-                &[("probe", probe), ("result", "success")]
-            ) >= 1.0
-        );
+        assert_eq!(scrape.value("probe_host_probe_up", &[("probe", probe)]), 1.0);
+        assert!(scrape.value("probe_host_probe_runs_total", &[("probe", probe), ("result", "success")]) >= 1.0);
     }
     let pages = data.potatoes.len().div_ceil(100);
-    assert_eq!(
-        scrape.value(
-            "probe_host_probe_last_run_api_calls",
-            &[("probe", "inventory")]
-        ),
-        pages as f64
-    );
+    assert_eq!(scrape.value("probe_host_probe_last_run_api_calls", &[("probe", "inventory")]), pages as f64);
     assert_eq!(
         scrape.value("probe_host_probe_last_run_api_calls", &[("probe", "silos")]),
         (1 + data.farms.len()) as f64
@@ -181,20 +99,11 @@ async fn both_formats_carry_the_same_samples_and_follow_their_rules() {
     let (_, text_type, text) = host.get("/metrics", Some("text/plain")).await;
     let prometheus_accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
     let (_, om_type, om) = host.get("/metrics", Some(prometheus_accept)).await;
-    assert!(
-        text_type.starts_with("text/plain; version=0.0.4"),
-        "{text_type}"
-    );
-    assert!(
-        om_type.starts_with("application/openmetrics-text; version=1.0.0"),
-        "{om_type}"
-    );
+    assert!(text_type.starts_with("text/plain; version=0.0.4"), "{text_type}");
+    assert!(om_type.starts_with("application/openmetrics-text; version=1.0.0"), "{om_type}");
 
     // 0.0.4: a counter's TYPE names the _total series; no EOF, no UNIT, no _created.
-    assert!(
-        text.contains("# TYPE potato_inventory_harvested_total counter\n"),
-        "{text}"
-    );
+    assert!(text.contains("# TYPE potato_inventory_harvested_total counter\n"), "{text}");
     assert!(!text.contains("# EOF") && !text.contains("# UNIT") && !text.contains("_created"));
     // OpenMetrics: the family name without _total, units declared, EOF last, no _created.
     assert!(om.contains("# TYPE potato_inventory_harvested counter\n"));
@@ -207,11 +116,7 @@ async fn both_formats_carry_the_same_samples_and_follow_their_rules() {
     let text = Scrape::parse(&text);
     let om = Scrape::parse(om.trim_end_matches("# EOF\n"));
     let potato = |s: &Scrape| -> Vec<(String, f64)> {
-        s.samples
-            .iter()
-            .filter(|(k, _)| k.starts_with("potato_"))
-            .map(|(k, v)| (k.clone(), *v))
-            .collect()
+        s.samples.iter().filter(|(k, _)| k.starts_with("potato_")).map(|(k, v)| (k.clone(), *v)).collect()
     };
     assert!(potato(&text).len() > 50);
     assert_eq!(potato(&text), potato(&om));
@@ -223,10 +128,7 @@ async fn landing_page_health_and_readiness() {
     let (status, ct, page) = host.get("/", None).await;
     assert_eq!(status, 200);
     assert!(ct.starts_with("text/html"));
-    assert!(
-        page.contains("<td>inventory</td>") && page.contains("<td>silos</td>"),
-        "{page}"
-    );
+    assert!(page.contains("<td>inventory</td>") && page.contains("<td>silos</td>"), "{page}");
     assert!(page.contains("class=\"up\""));
     assert_eq!(host.get("/healthz", None).await.0, 200);
     assert_eq!(host.get("/readyz", None).await.0, 200);

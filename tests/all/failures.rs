@@ -17,15 +17,9 @@ async fn failing_probes_leave_the_others_serving() {
         ("panics", "config = { mode = \"panic\" }"),
         ("errors", "config = { mode = \"error\" }"),
         ("loops", "timeout = \"300ms\"\nconfig = { mode = \"loop\" }"),
-        (
-            "hoards",
-            "memory = \"16MiB\"\nconfig = { mode = \"alloc\" }",
-        ),
+        ("hoards", "memory = \"16MiB\"\nconfig = { mode = \"alloc\" }"),
         ("badname", "config = { mode = \"invalid-name\" }"),
-        (
-            "chatty",
-            "config = { mode = \"print\", name = \"chatty_ok\" }",
-        ),
+        ("chatty", "config = { mode = \"print\", name = \"chatty_ok\" }"),
     ] {
         config += &support::probe_entry(name, &misbehave, extra);
     }
@@ -34,15 +28,9 @@ async fn failing_probes_leave_the_others_serving() {
     let scrape = host.scrape().await;
 
     // The healthy probe is up and serving.
-    assert_eq!(
-        scrape.value("probe_host_probe_up", &[("probe", "silos")]),
-        1.0
-    );
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "silos")]), 1.0);
     assert!(scrape.count("potato_silo_fill_ratio") > 0);
-    assert_eq!(
-        scrape.value("probe_host_probe_up", &[("probe", "chatty")]),
-        1.0
-    );
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "chatty")]), 1.0);
     assert_eq!(scrape.value("chatty_ok", &[("source", "misbehave")]), 1.0);
 
     // Each failure is counted under its own result, and the failing probe is down.
@@ -53,50 +41,22 @@ async fn failing_probes_leave_the_others_serving() {
         ("hoards", "memory"),
         ("badname", "invalid_output"),
     ] {
-        assert_eq!(
-            scrape.value("probe_host_probe_up", &[("probe", probe)]),
-            0.0,
-            "{probe}"
-        );
+        assert_eq!(scrape.value("probe_host_probe_up", &[("probe", probe)]), 0.0, "{probe}");
         assert!(
-            scrape.value(
-                "probe_host_probe_runs_total",
-                &[("probe", probe), ("result", result)]
-            ) >= 1.0,
+            scrape.value("probe_host_probe_runs_total", &[("probe", probe), ("result", result)]) >= 1.0,
             "{probe} should have failed with {result}; log:\n{}",
             host.log()
         );
-        assert_eq!(
-            scrape.value(
-                "probe_host_probe_runs_total",
-                &[("probe", probe), ("result", "success")]
-            ),
-            0.0
-        );
-        assert_eq!(
-            scrape.value("probe_host_probe_series", &[("probe", probe)]),
-            0.0
-        );
+        assert_eq!(scrape.value("probe_host_probe_runs_total", &[("probe", probe), ("result", "success")]), 0.0);
+        assert_eq!(scrape.value("probe_host_probe_series", &[("probe", probe)]), 0.0);
     }
     // The file that is not a component never loaded, and says why.
-    assert_eq!(
-        scrape.value("probe_host_probe_loaded", &[("probe", "garbage")]),
-        0.0
-    );
-    assert_eq!(
-        scrape.value("probe_host_probe_up", &[("probe", "garbage")]),
-        0.0
-    );
+    assert_eq!(scrape.value("probe_host_probe_loaded", &[("probe", "garbage")]), 0.0);
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "garbage")]), 0.0);
 
     let (_, _, page) = host.get("/", None).await;
-    assert!(
-        page.contains("not a WebAssembly component") && page.contains("garbage.wasm"),
-        "{page}"
-    );
-    assert!(
-        page.contains("misbehave was told to panic"),
-        "the trap message reaches the page: {page}"
-    );
+    assert!(page.contains("not a WebAssembly component") && page.contains("garbage.wasm"), "{page}");
+    assert!(page.contains("misbehave was told to panic"), "the trap message reaches the page: {page}");
     assert!(page.contains("misbehave was told to fail"));
     assert!(page.contains("over the 16777216-byte limit"), "{page}");
     assert!(page.contains("invalid metric name"), "{page}");
@@ -106,8 +66,5 @@ async fn failing_probes_leave_the_others_serving() {
         log.contains("misbehave says hello on stdout") && log.contains("chatty"),
         "probe stdout reaches the log tagged with the probe:\n{log}"
     );
-    assert!(
-        !log.contains("panicked at 'internal error"),
-        "the host never panics:\n{log}"
-    );
+    assert!(!log.contains("panicked at 'internal error"), "the host never panics:\n{log}");
 }

@@ -13,17 +13,9 @@ pub enum ApiError {
     #[error("rate limited: retry after {0} s")]
     RateLimited(u32),
     #[error("client error {status} {code}: {message}")]
-    Client {
-        status: u16,
-        code: String,
-        message: String,
-    },
+    Client { status: u16, code: String, message: String },
     #[error("server error {status} {code}: {message}")]
-    Server {
-        status: u16,
-        code: String,
-        message: String,
-    },
+    Server { status: u16, code: String, message: String },
     #[error("timed out")]
     Timeout,
     #[error("transport: {0}")]
@@ -48,52 +40,32 @@ impl From<progenitor_client::Error<types::Error>> for ApiError {
             E::UnexpectedResponse(resp) => {
                 let status = resp.status();
                 let retry_after = retry_after(resp.headers());
-                let reason = status
-                    .canonical_reason()
-                    .unwrap_or("unexpected status")
-                    .to_string();
+                let reason = status.canonical_reason().unwrap_or("unexpected status").to_string();
                 if status.is_success() {
                     ApiError::InvalidResponse(format!("undocumented status {status}"))
                 } else {
                     from_status(status, String::new(), reason, retry_after)
                 }
             }
-            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
-                from_reqwest(&e)
-            }
+            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => from_reqwest(&e),
             E::InvalidResponsePayload(_, e) => {
                 ApiError::InvalidResponse(format!("body does not match the schema: {e}"))
             }
-            E::InvalidRequest(msg) | E::Custom(msg) => ApiError::Client {
-                status: 0,
-                code: "invalid_request".into(),
-                message: msg,
-            },
+            E::InvalidRequest(msg) | E::Custom(msg) => {
+                ApiError::Client { status: 0, code: "invalid_request".into(), message: msg }
+            }
         }
     }
 }
 
-fn from_status(
-    status: StatusCode,
-    code: String,
-    message: String,
-    retry_after: Option<u32>,
-) -> ApiError {
+fn from_status(status: StatusCode, code: String, message: String, retry_after: Option<u32>) -> ApiError {
     let n = status.as_u16();
     match n {
         401 => ApiError::Unauthorized(message),
         404 => ApiError::NotFound(message),
         429 => ApiError::RateLimited(retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS)),
-        500..=599 => ApiError::Server {
-            status: n,
-            code,
-            message,
-        },
-        _ => ApiError::Client {
-            status: n,
-            code,
-            message,
-        },
+        500..=599 => ApiError::Server { status: n, code, message },
+        _ => ApiError::Client { status: n, code, message },
     }
 }
 
@@ -109,13 +81,7 @@ fn from_reqwest(e: &reqwest::Error) -> ApiError {
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by the potato-api).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u32> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// The error and its causes on one line: reqwest's top-level message alone ("error sending

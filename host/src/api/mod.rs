@@ -31,9 +31,7 @@ pub struct PotatoApi {
 impl std::fmt::Debug for PotatoApi {
     // The client holds the token in its default headers: never print it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PotatoApi")
-            .field("base_url", &self.client.baseurl())
-            .finish_non_exhaustive()
+        f.debug_struct("PotatoApi").field("base_url", &self.client.baseurl()).finish_non_exhaustive()
     }
 }
 
@@ -47,12 +45,8 @@ impl PotatoApi {
     pub fn new(settings: &ApiSettings) -> anyhow::Result<Self> {
         let mut headers = HeaderMap::new();
         if let Some(token) = &settings.token {
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
-                    anyhow::anyhow!(
-                        "the API token contains characters not allowed in an HTTP header"
-                    )
-                })?;
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+                .map_err(|_| anyhow::anyhow!("the API token contains characters not allowed in an HTTP header"))?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
@@ -63,9 +57,7 @@ impl PotatoApi {
             .user_agent(concat!("probe-host/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let base = settings.base_url.trim_end_matches('/');
-        Ok(Self {
-            client: potato_api_client::Client::new_with_client(base, http),
-        })
+        Ok(Self { client: potato_api_client::Client::new_with_client(base, http) })
     }
 
     /// The API's base URL.
@@ -79,11 +71,7 @@ impl PotatoApi {
         page_token: Option<&str>,
     ) -> ApiResult<types::PotatoPage> {
         let limit = limit.map(limit_arg).transpose()?;
-        Ok(self
-            .client
-            .list_important_potatoes(limit, page_token)
-            .await?
-            .into_inner())
+        Ok(self.client.list_important_potatoes(limit, page_token).await?.into_inner())
     }
 
     pub async fn get_potato(&self, potato_id: &str) -> ApiResult<types::Potato> {
@@ -105,11 +93,7 @@ impl PotatoApi {
         page_token: Option<&str>,
     ) -> ApiResult<types::OrderPage> {
         let limit = limit.map(limit_arg).transpose()?;
-        Ok(self
-            .client
-            .list_orders(limit, page_token, status)
-            .await?
-            .into_inner())
+        Ok(self.client.list_orders(limit, page_token, status).await?.into_inner())
     }
 
     pub async fn get_health(&self) -> ApiResult<types::Health> {

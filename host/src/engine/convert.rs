@@ -31,24 +31,12 @@ impl IntoWit<wit::ApiError> for ApiError {
             ApiError::Unauthorized(m) => wit::ApiError::Unauthorized(m),
             ApiError::NotFound(m) => wit::ApiError::NotFound(m),
             ApiError::RateLimited(s) => wit::ApiError::RateLimited(s),
-            ApiError::Client {
-                status,
-                code,
-                message,
-            } => wit::ApiError::ClientError(wit::HttpError {
-                status,
-                code,
-                message,
-            }),
-            ApiError::Server {
-                status,
-                code,
-                message,
-            } => wit::ApiError::ServerError(wit::HttpError {
-                status,
-                code,
-                message,
-            }),
+            ApiError::Client { status, code, message } => {
+                wit::ApiError::ClientError(wit::HttpError { status, code, message })
+            }
+            ApiError::Server { status, code, message } => {
+                wit::ApiError::ServerError(wit::HttpError { status, code, message })
+            }
             ApiError::Timeout => wit::ApiError::Timeout,
             ApiError::Transport(m) => wit::ApiError::Transport(m),
             ApiError::InvalidResponse(m) => wit::ApiError::InvalidResponse(m),
@@ -57,10 +45,7 @@ impl IntoWit<wit::ApiError> for ApiError {
 }
 
 fn timestamp(t: DateTime<Utc>) -> wit::Timestamp {
-    wit::Timestamp {
-        seconds: t.timestamp(),
-        nanoseconds: t.timestamp_subsec_nanos(),
-    }
+    wit::Timestamp { seconds: t.timestamp(), nanoseconds: t.timestamp_subsec_nanos() }
 }
 
 impl IntoWit<wit::Potato> for api::Potato {
@@ -93,21 +78,13 @@ impl IntoWit<wit::Potato> for api::Potato {
 
 impl IntoWit<wit::PotatoPage> for api::PotatoPage {
     fn into_wit(self) -> wit::PotatoPage {
-        wit::PotatoPage {
-            items: self.items.into_wit(),
-            next_page_token: self.next_page_token,
-        }
+        wit::PotatoPage { items: self.items.into_wit(), next_page_token: self.next_page_token }
     }
 }
 
 impl IntoWit<wit::Farm> for api::Farm {
     fn into_wit(self) -> wit::Farm {
-        wit::Farm {
-            id: self.id,
-            name: self.name,
-            region: self.region,
-            active: self.active,
-        }
+        wit::Farm { id: self.id, name: self.name, region: self.region, active: self.active }
     }
 }
 
@@ -161,10 +138,7 @@ impl IntoWit<wit::Order> for api::Order {
 
 impl IntoWit<wit::OrderPage> for api::OrderPage {
     fn into_wit(self) -> wit::OrderPage {
-        wit::OrderPage {
-            items: self.items.into_wit(),
-            next_page_token: self.next_page_token,
-        }
+        wit::OrderPage { items: self.items.into_wit(), next_page_token: self.next_page_token }
     }
 }
 
@@ -178,11 +152,7 @@ fn health_status(s: api::HealthStatus) -> wit::HealthStatus {
 
 impl IntoWit<wit::ComponentHealth> for api::ComponentHealth {
     fn into_wit(self) -> wit::ComponentHealth {
-        wit::ComponentHealth {
-            name: self.name,
-            status: health_status(self.status),
-            latency_ms: self.latency_ms,
-        }
+        wit::ComponentHealth { name: self.name, status: health_status(self.status), latency_ms: self.latency_ms }
     }
 }
 
@@ -226,17 +196,11 @@ pub(crate) fn family_from_wit(f: witm::MetricFamily) -> model::MetricFamily {
                 labels: s.labels.into_iter().map(|l| (l.name, l.value)).collect(),
                 value: match s.value {
                     witm::SampleValue::Number(v) => model::SampleValue::Number(v),
-                    witm::SampleValue::Histogram(h) => {
-                        model::SampleValue::Histogram(model::Histogram {
-                            buckets: h
-                                .buckets
-                                .into_iter()
-                                .map(|b| (b.upper_bound, b.cumulative_count))
-                                .collect(),
-                            sum: h.sum,
-                            count: h.count,
-                        })
-                    }
+                    witm::SampleValue::Histogram(h) => model::SampleValue::Histogram(model::Histogram {
+                        buckets: h.buckets.into_iter().map(|b| (b.upper_bound, b.cumulative_count)).collect(),
+                        sum: h.sum,
+                        count: h.count,
+                    }),
                 },
             })
             .collect(),

@@ -14,14 +14,12 @@ impl EpochTicker {
     pub(crate) fn start(engine: wasmtime::Engine, every: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let spawned = std::thread::Builder::new()
-            .name("epoch-ticker".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(every);
-                    engine.increment_epoch();
-                }
-            });
+        let spawned = std::thread::Builder::new().name("epoch-ticker".into()).spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(every);
+                engine.increment_epoch();
+            }
+        });
         if let Err(e) = spawned {
             // Without the ticker, run timeouts still fire between host calls; log and go on.
             tracing::error!("cannot start the epoch ticker thread: {e}");

@@ -24,10 +24,7 @@ impl potatoes::Host for RunState {
         page_token: Option<String>,
     ) -> Call<wit::PotatoPage> {
         self.count_call("listImportantPotatoes");
-        self.api
-            .list_important_potatoes(limit, page_token.as_deref())
-            .await
-            .into_wit()
+        self.api.list_important_potatoes(limit, page_token.as_deref()).await.into_wit()
     }
 
     async fn get_potato(&mut self, potato_id: String) -> Call<wit::Potato> {
@@ -53,10 +50,7 @@ impl potatoes::Host for RunState {
     ) -> Call<wit::OrderPage> {
         self.count_call("listOrders");
         let status = status.map(super::convert::order_status_from_wit);
-        self.api
-            .list_orders(status, limit, page_token.as_deref())
-            .await
-            .into_wit()
+        self.api.list_orders(status, limit, page_token.as_deref()).await.into_wit()
     }
 
     async fn get_health(&mut self) -> Call<wit::Health> {
@@ -93,10 +87,7 @@ impl config::Host for RunState {
     }
 
     async fn get_all(&mut self) -> Vec<(String, String)> {
-        self.config
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        self.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 }
 

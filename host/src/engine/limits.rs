@@ -15,20 +15,12 @@ pub(crate) struct RunLimiter {
 
 impl RunLimiter {
     pub(crate) fn new(max_memory_bytes: usize) -> Self {
-        Self {
-            max_memory_bytes,
-            hit: None,
-        }
+        Self { max_memory_bytes, hit: None }
     }
 }
 
 impl wasmtime::ResourceLimiter for RunLimiter {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.max_memory_bytes {
             let message = format!(
                 "linear memory would grow from {current} to {desired} bytes, over the {}-byte limit",
@@ -42,16 +34,10 @@ impl wasmtime::ResourceLimiter for RunLimiter {
         Ok(true)
     }
 
-    fn table_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > MAX_TABLE_ELEMENTS {
-            let message = format!(
-                "table would grow from {current} to {desired} elements, over the {MAX_TABLE_ELEMENTS} limit"
-            );
+            let message =
+                format!("table would grow from {current} to {desired} elements, over the {MAX_TABLE_ELEMENTS} limit");
             self.hit = Some(message.clone());
             wasmtime::bail!("{message}");
         }

@@ -116,11 +116,7 @@ impl Engine {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         ProbeWorld::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
         let ticker = EpochTicker::start(engine.clone(), EPOCH_TICK);
-        Ok(Self {
-            engine,
-            linker,
-            _ticker: ticker,
-        })
+        Ok(Self { engine, linker, _ticker: ticker })
     }
 
     /// Compiles `bytes` and links it against the host's world, once; every run reuses the
@@ -131,18 +127,10 @@ impl Engine {
     /// [`LoadError::WorldMismatch`] if it imports something the host does not provide or does
     /// not export `collect` with the right type.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<Probe, LoadError> {
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadError::NotAComponent(root_cause(&e)))?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
+        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::NotAComponent(root_cause(&e)))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
         let pre = ProbePre::new(pre).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
-        Ok(Probe {
-            name: name.into(),
-            pre,
-            engine: self.engine.clone(),
-        })
+        Ok(Probe { name: name.into(), pre, engine: self.engine.clone() })
     }
 }
 
@@ -156,9 +144,7 @@ pub struct Probe {
 
 impl std::fmt::Debug for Probe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Probe")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+        f.debug_struct("Probe").field("name", &self.name).finish_non_exhaustive()
     }
 }
 
@@ -184,10 +170,7 @@ impl Probe {
                 limits: limits::RunLimiter::new(ctx.memory_bytes),
                 // No preopened directories, environment, arguments or sockets: a probe reaches
                 // the world only through the imports in its WIT world.
-                wasi: WasiCtxBuilder::new()
-                    .stdout(output.clone())
-                    .stderr(output.clone())
-                    .build(),
+                wasi: WasiCtxBuilder::new().stdout(output.clone()).stderr(output.clone()).build(),
                 table: ResourceTable::new(),
                 api_calls: 0,
             },
@@ -204,19 +187,17 @@ impl Probe {
         let api_calls = store.data().api_calls;
         match result {
             Err(_) => Err(RunError::Timeout(ctx.timeout)),
-            Ok(Err(_)) if store.data().limits.hit.is_some() => Err(RunError::Memory(
-                store.data().limits.hit.clone().unwrap_or_default(),
-            )),
+            Ok(Err(_)) if store.data().limits.hit.is_some() => {
+                Err(RunError::Memory(store.data().limits.hit.clone().unwrap_or_default()))
+            }
             Ok(Err(trap)) if tail.is_empty() => Err(RunError::Trap(root_cause(&trap))),
-            Ok(Err(trap)) => Err(RunError::Trap(format!(
-                "{}\nprobe output before the trap:\n{tail}",
-                root_cause(&trap)
-            ))),
+            Ok(Err(trap)) => {
+                Err(RunError::Trap(format!("{}\nprobe output before the trap:\n{tail}", root_cause(&trap))))
+            }
             Ok(Ok(Err(message))) => Err(RunError::ProbeError(message)),
-            Ok(Ok(Ok(families))) => Ok(RunOutput {
-                families: families.into_iter().map(convert::family_from_wit).collect(),
-                api_calls,
-            }),
+            Ok(Ok(Ok(families))) => {
+                Ok(RunOutput { families: families.into_iter().map(convert::family_from_wit).collect(), api_calls })
+            }
         }
     }
 

@@ -24,12 +24,7 @@ struct Captured {
 
 impl CapturedOutput {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            inner: Arc::new(Mutex::new(Captured {
-                capacity,
-                ..Captured::default()
-            })),
-        }
+        Self { inner: Arc::new(Mutex::new(Captured { capacity, ..Captured::default() })) }
     }
 
     /// The captured text and how many bytes did not fit.
@@ -56,11 +51,7 @@ impl StdoutStream for CapturedOutput {
 }
 
 impl tokio::io::AsyncWrite for CapturedOutput {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let room = c.capacity.saturating_sub(c.bytes.len());
         let kept = room.min(buf.len());

@@ -38,11 +38,7 @@ fn gather(table: &ProbeTable) -> Families {
             if families.iter().all(|f| !taken.contains(&f.name)) {
                 out.push(families.clone());
             } else {
-                let kept: Vec<MetricFamily> = families
-                    .iter()
-                    .filter(|f| !taken.contains(&f.name))
-                    .cloned()
-                    .collect();
+                let kept: Vec<MetricFamily> = families.iter().filter(|f| !taken.contains(&f.name)).cloned().collect();
                 conflicts = families.len() - kept.len();
                 out.push(Arc::new(kept));
             }

@@ -74,13 +74,7 @@ mod tests {
         assert_eq!(negotiate(Some("text/plain")), Format::Text);
         assert_eq!(negotiate(Some("*/*")), Format::Text);
         assert_eq!(negotiate(None), Format::Text);
-        assert_eq!(
-            negotiate(Some("application/openmetrics-text;version=2.0.0")),
-            Format::Text
-        );
-        assert_eq!(
-            negotiate(Some("application/openmetrics-text;q=0.1,text/plain;q=0.9")),
-            Format::Text
-        );
+        assert_eq!(negotiate(Some("application/openmetrics-text;version=2.0.0")), Format::Text);
+        assert_eq!(negotiate(Some("application/openmetrics-text;q=0.1,text/plain;q=0.9")), Format::Text);
     }
 }

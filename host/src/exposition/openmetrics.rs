@@ -25,14 +25,11 @@ impl Collector for SnapshotCollector {
             // prometheus-client writes HELP as given; escape it so a newline cannot break the
             // exposition.
             let help = escape_help(&family.help);
-            let mut metric =
-                encoder.encode_descriptor(family.base_name(), &help, unit.as_ref(), metric_type)?;
+            let mut metric = encoder.encode_descriptor(family.base_name(), &help, unit.as_ref(), metric_type)?;
             for sample in &family.samples {
                 let series = metric.encode_family(&sample.labels)?;
                 match (&sample.value, family.kind) {
-                    (SampleValue::Number(v), MetricKind::Counter) => {
-                        ConstCounter::new(*v).encode(series)?
-                    }
+                    (SampleValue::Number(v), MetricKind::Counter) => ConstCounter::new(*v).encode(series)?,
                     (SampleValue::Number(v), _) => ConstGauge::new(*v).encode(series)?,
                     (SampleValue::Histogram(h), _) => {
                         // The encoder accumulates per-bucket counts itself.
@@ -53,9 +50,7 @@ impl Collector for SnapshotCollector {
 }
 
 fn escape_help(help: &str) -> String {
-    help.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('"', "\\\"")
+    help.replace('\\', "\\\\").replace('\n', "\\n").replace('"', "\\\"")
 }
 
 pub(super) fn encode(families: &Families) -> String {

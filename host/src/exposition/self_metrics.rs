@@ -8,21 +8,11 @@ use std::time::UNIX_EPOCH;
 /// `probes` holds each slot, its status as read for this scrape, and how many of its families
 /// were left out because an earlier probe exports the same name.
 pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<MetricFamily> {
-    let mut up = MetricFamily::new(
-        "probe_host_probe_up",
-        "1 if the probe's last run succeeded, else 0.",
-        MetricKind::Gauge,
-    );
-    let mut loaded = MetricFamily::new(
-        "probe_host_probe_loaded",
-        "1 if the probe's component loaded, else 0.",
-        MetricKind::Gauge,
-    );
-    let mut runs = MetricFamily::new(
-        "probe_host_probe_runs",
-        "Probe runs by result.",
-        MetricKind::Counter,
-    );
+    let mut up =
+        MetricFamily::new("probe_host_probe_up", "1 if the probe's last run succeeded, else 0.", MetricKind::Gauge);
+    let mut loaded =
+        MetricFamily::new("probe_host_probe_loaded", "1 if the probe's component loaded, else 0.", MetricKind::Gauge);
+    let mut runs = MetricFamily::new("probe_host_probe_runs", "Probe runs by result.", MetricKind::Counter);
     let mut duration = MetricFamily {
         unit: Some("seconds".into()),
         ..MetricFamily::new(
@@ -39,11 +29,8 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
             MetricKind::Gauge,
         )
     };
-    let mut series = MetricFamily::new(
-        "probe_host_probe_series",
-        "Series the probe currently exports.",
-        MetricKind::Gauge,
-    );
+    let mut series =
+        MetricFamily::new("probe_host_probe_series", "Series the probe currently exports.", MetricKind::Gauge);
     let mut api_calls = MetricFamily::new(
         "probe_host_probe_last_run_api_calls",
         "potato-api calls made by the probe's last successful run.",
@@ -58,53 +45,23 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
     for (slot, status, conflicts) in probes {
         let probe = [("probe", slot.name.as_str())];
         up.push(&probe, if status.up() { 1.0 } else { 0.0 });
-        loaded.push(
-            &probe,
-            if status.load_error.is_none() {
-                1.0
-            } else {
-                0.0
-            },
-        );
+        loaded.push(&probe, if status.load_error.is_none() { 1.0 } else { 0.0 });
         for (result, n) in &status.runs {
-            runs.push(
-                &[("probe", slot.name.as_str()), ("result", result)],
-                *n as f64,
-            );
+            runs.push(&[("probe", slot.name.as_str()), ("result", result)], *n as f64);
         }
         if let Some(d) = status.last_duration {
             duration.push(&probe, d.as_secs_f64());
         }
         if let Some(t) = status.last_success {
-            last_success.push(
-                &probe,
-                t.duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs_f64())
-                    .unwrap_or(0.0),
-            );
+            last_success.push(&probe, t.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0));
         }
         if let Some(families) = &status.families {
-            series.push(
-                &probe,
-                families
-                    .iter()
-                    .map(MetricFamily::series_count)
-                    .sum::<usize>() as f64,
-            );
+            series.push(&probe, families.iter().map(MetricFamily::series_count).sum::<usize>() as f64);
             api_calls.push(&probe, f64::from(status.last_api_calls));
         } else {
             series.push(&probe, 0.0);
         }
         rejected.push(&probe, *conflicts as f64);
     }
-    vec![
-        up,
-        loaded,
-        runs,
-        duration,
-        last_success,
-        series,
-        api_calls,
-        rejected,
-    ]
+    vec![up, loaded, runs, duration, last_success, series, api_calls, rejected]
 }

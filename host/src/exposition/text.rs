@@ -51,11 +51,7 @@ fn write_labels(out: &mut String, labels: &[(String, String)], le: Option<&str>)
     }
     out.push('{');
     let mut first = true;
-    for (name, value) in labels
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .chain(le.map(|le| ("le", le)))
-    {
+    for (name, value) in labels.iter().map(|(n, v)| (n.as_str(), v.as_str())).chain(le.map(|le| ("le", le))) {
         if !first {
             out.push(',');
         }
@@ -99,8 +95,7 @@ mod tests {
 
     #[test]
     fn counters_name_the_total_series_and_histograms_have_inf() {
-        let mut counter =
-            MetricFamily::new("orders", "Orders \"seen\"\nso far.", MetricKind::Counter);
+        let mut counter = MetricFamily::new("orders", "Orders \"seen\"\nso far.", MetricKind::Counter);
         counter.push(&[("status", "a\"b")], 3.0);
         let hist = MetricFamily {
             samples: vec![Sample {

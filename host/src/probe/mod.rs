@@ -23,10 +23,7 @@ pub struct ProbeSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeLoadError {
     #[error("cannot read probe {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("probe {path}: {source}")]
     Component { path: PathBuf, source: LoadError },
     #[error("probe {path}: compilation task failed: {message}")]
@@ -42,11 +39,7 @@ pub fn specs_from_config(config: &Config, base_dir: &Path) -> Result<Vec<ProbeSp
     let mut specs = Vec::new();
     for p in &config.probes {
         let path = local_path(&p.source)?;
-        let path = if path.is_relative() {
-            base_dir.join(path)
-        } else {
-            path
-        };
+        let path = if path.is_relative() { base_dir.join(path) } else { path };
         let name = match &p.name {
             Some(n) => n.clone(),
             None => name_from_path(&path)?,
@@ -68,8 +61,7 @@ pub fn specs_from_config(config: &Config, base_dir: &Path) -> Result<Vec<ProbeSp
 /// # Errors
 /// When the directory cannot be read.
 pub fn specs_from_dir(dir: &Path, defaults: &ProbeDefaults) -> Result<Vec<ProbeSpec>, String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read probes directory {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read probes directory {}: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -99,10 +91,7 @@ pub fn check_unique_names(specs: &[ProbeSpec]) -> Result<(), String> {
     let mut seen: HashSet<&str> = HashSet::new();
     for s in specs {
         if !seen.insert(&s.name) {
-            let first = specs
-                .iter()
-                .find(|o| o.name == s.name)
-                .map(|o| o.path.display().to_string());
+            let first = specs.iter().find(|o| o.name == s.name).map(|o| o.path.display().to_string());
             return Err(format!(
                 "two probes are named {:?} ({} and {}); give one a `name` in the config",
                 s.name,
@@ -119,9 +108,7 @@ fn local_path(source: &str) -> Result<PathBuf, String> {
         return Ok(PathBuf::from(rest));
     }
     if source.contains("://") {
-        return Err(format!(
-            "probe source {source:?}: only local paths and file:// are supported"
-        ));
+        return Err(format!("probe source {source:?}: only local paths and file:// are supported"));
     }
     Ok(PathBuf::from(source))
 }
@@ -140,22 +127,12 @@ pub fn name_from_path(path: &Path) -> Result<String, String> {
 /// # Errors
 /// A [`ProbeLoadError`] naming the file and the cause.
 pub async fn load(engine: &Arc<Engine>, spec: &ProbeSpec) -> Result<engine::Probe, ProbeLoadError> {
-    let bytes = tokio::fs::read(&spec.path)
-        .await
-        .map_err(|source| ProbeLoadError::Read {
-            path: spec.path.clone(),
-            source,
-        })?;
+    let bytes =
+        tokio::fs::read(&spec.path).await.map_err(|source| ProbeLoadError::Read { path: spec.path.clone(), source })?;
     let engine = engine.clone();
     let name = spec.name.clone();
     tokio::task::spawn_blocking(move || engine.load(&name, &bytes))
         .await
-        .map_err(|e| ProbeLoadError::Task {
-            path: spec.path.clone(),
-            message: e.to_string(),
-        })?
-        .map_err(|source| ProbeLoadError::Component {
-            path: spec.path.clone(),
-            source,
-        })
+        .map_err(|e| ProbeLoadError::Task { path: spec.path.clone(), message: e.to_string() })?
+        .map_err(|source| ProbeLoadError::Component { path: spec.path.clone(), source })
 }

@@ -3,12 +3,10 @@
 
 wit_bindgen::generate!({ path: "../../wit", world: "probe-host:probe/probe", generate_all });
 
-use potato::api::potatoes::{list_important_potatoes, ApiError};
+use potato::api::potatoes::{ApiError, list_important_potatoes};
 use potato::api::types::{Potato, PotatoStatus, Variety};
 use probe_host::probe::config;
-use probe_host::probe::metrics::{
-    Bucket, HistogramValue, Label, MetricType, Sample, SampleValue,
-};
+use probe_host::probe::metrics::{Bucket, HistogramValue, Label, MetricType, Sample, SampleValue};
 use std::collections::BTreeMap;
 
 struct Inventory;
@@ -68,10 +66,7 @@ impl Guest for Inventory {
                 help: "Important potatoes harvested so far, by variety.".into(),
                 unit: None,
                 metric_type: MetricType::Counter,
-                samples: harvested
-                    .into_iter()
-                    .map(|(v, n)| sample(&[("variety", v)], n as f64))
-                    .collect(),
+                samples: harvested.into_iter().map(|(v, n)| sample(&[("variety", v)], n as f64)).collect(),
             },
             MetricFamily {
                 name: "potato_inventory_weight_grams".into(),
@@ -80,11 +75,7 @@ impl Guest for Inventory {
                 metric_type: MetricType::Histogram,
                 samples: vec![Sample {
                     labels: vec![],
-                    value: SampleValue::Histogram(HistogramValue {
-                        buckets,
-                        sum,
-                        count: potatoes.len() as u64,
-                    }),
+                    value: SampleValue::Histogram(HistogramValue { buckets, sum, count: potatoes.len() as u64 }),
                 }],
             },
         ])
@@ -107,10 +98,7 @@ fn all_potatoes(page_size: u32) -> Result<Vec<Potato>, ApiError> {
 
 fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
     Sample {
-        labels: labels
-            .iter()
-            .map(|(name, value)| Label { name: (*name).into(), value: (*value).into() })
-            .collect(),
+        labels: labels.iter().map(|(name, value)| Label { name: (*name).into(), value: (*value).into() }).collect(),
         value: SampleValue::Number(value),
     }
 }

@@ -14,17 +14,12 @@ impl Guest for Silos {
         let farms = list_farms().map_err(|e| format!("list-farms: {e:?}"))?;
         let mut active = gauge("potato_farm_active", "1 if the farm is active, else 0.", None);
         let mut fill = gauge("potato_silo_fill_ratio", "Stored weight over capacity.", Some("ratio"));
-        let mut temperature = gauge(
-            "potato_silo_temperature_celsius",
-            "Temperature inside the silo.",
-            Some("celsius"),
-        );
+        let mut temperature = gauge("potato_silo_temperature_celsius", "Temperature inside the silo.", Some("celsius"));
         let mut humidity = gauge("potato_silo_humidity_percent", "Relative humidity inside the silo.", None);
         for farm in &farms {
-            active.samples.push(sample(
-                &[("farm", &farm.id), ("region", &farm.region)],
-                if farm.active { 1.0 } else { 0.0 },
-            ));
+            active
+                .samples
+                .push(sample(&[("farm", &farm.id), ("region", &farm.region)], if farm.active { 1.0 } else { 0.0 }));
             let silos = list_silos(&farm.id).map_err(|e| format!("list-silos {}: {e:?}", farm.id))?;
             for silo in silos {
                 let labels = [("farm", farm.id.as_str()), ("silo", silo.id.as_str())];
@@ -51,10 +46,7 @@ fn gauge(name: &str, help: &str, unit: Option<&str>) -> MetricFamily {
 
 fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
     Sample {
-        labels: labels
-            .iter()
-            .map(|(name, value)| Label { name: (*name).into(), value: (*value).into() })
-            .collect(),
+        labels: labels.iter().map(|(name, value)| Label { name: (*name).into(), value: (*value).into() }).collect(),
         value: SampleValue::Number(value),
     }
 }

@@ -19,12 +19,8 @@ impl Scrape {
                 continue;
             }
             assert!(!line.trim().is_empty(), "blank line in exposition:\n{body}");
-            let (series, value) =
-                parse_line(line).unwrap_or_else(|| panic!("unparseable line {line:?}"));
-            assert!(
-                scrape.samples.insert(series, value).is_none(),
-                "duplicate series in line {line:?}"
-            );
+            let (series, value) = parse_line(line).unwrap_or_else(|| panic!("unparseable line {line:?}"));
+            assert!(scrape.samples.insert(series, value).is_none(), "duplicate series in line {line:?}");
         }
         scrape
     }
@@ -37,24 +33,14 @@ impl Scrape {
     /// Like [`Scrape::get`], failing with the list of series of that name when absent.
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         self.get(name, labels).unwrap_or_else(|| {
-            let known: Vec<_> = self
-                .samples
-                .keys()
-                .filter(|k| k.starts_with(name))
-                .collect();
-            panic!(
-                "no series {}; series of that name: {known:#?}",
-                key(name, labels)
-            )
+            let known: Vec<_> = self.samples.keys().filter(|k| k.starts_with(name)).collect();
+            panic!("no series {}; series of that name: {known:#?}", key(name, labels))
         })
     }
 
     /// How many series have this exact metric name.
     pub fn count(&self, name: &str) -> usize {
-        self.samples
-            .keys()
-            .filter(|k| k.split('{').next() == Some(name))
-            .count()
+        self.samples.keys().filter(|k| k.split('{').next() == Some(name)).count()
     }
 }
 
@@ -109,10 +95,7 @@ fn parse_line(line: &str) -> Option<(String, f64)> {
         labels.push((label, value));
     }
     let value = rest[end..].trim();
-    let refs: Vec<(&str, &str)> = labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let refs: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     Some((key(name, &refs), parse_value(value)?))
 }
 

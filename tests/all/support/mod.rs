@@ -10,10 +10,7 @@ use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
 }
 
 /// Where the wasm builds go (shared by both probe workspaces, ignored by git).
@@ -55,8 +52,7 @@ impl TempDir {
     pub fn new(tag: &str) -> Self {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("probe-host-test-{}-{tag}-{n}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("probe-host-test-{}-{tag}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create temp dir");
         Self(dir)
@@ -104,8 +100,7 @@ impl Host {
     pub fn start(config: &str) -> Self {
         let dir = TempDir::new("host");
         let config_path = dir.path().join("probe-host.toml");
-        std::fs::write(&config_path, format!("listen = \"127.0.0.1:0\"\n{config}"))
-            .expect("write config");
+        std::fs::write(&config_path, format!("listen = \"127.0.0.1:0\"\n{config}")).expect("write config");
         let log = dir.path().join("host.log");
         let mut child = binary()
             .args(["run", "--config"])
@@ -117,26 +112,12 @@ impl Host {
             .expect("spawn probe-host");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read banner");
-        let Some(url) = line
-            .trim()
-            .strip_prefix("probe-host listening on ")
-            .map(str::to_string)
-        else {
+        BufReader::new(stdout).read_line(&mut line).expect("read banner");
+        let Some(url) = line.trim().strip_prefix("probe-host listening on ").map(str::to_string) else {
             let _ = child.kill();
-            panic!(
-                "unexpected banner {line:?}; log:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
+            panic!("unexpected banner {line:?}; log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
         };
-        Self {
-            child,
-            url,
-            log,
-            _dir: dir,
-        }
+        Self { child, url, log, _dir: dir }
     }
 
     /// The host's log so far.
@@ -152,12 +133,7 @@ impl Host {
         }
         let resp = req.send().await.expect("GET");
         let status = resp.status().as_u16();
-        let ct = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         (status, ct, resp.text().await.expect("body"))
     }
 
@@ -168,11 +144,7 @@ impl Host {
             if self.get("/readyz", None).await.0 == 200 {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "host not ready after 60 s; log:\n{}",
-                self.log()
-            );
+            assert!(Instant::now() < deadline, "host not ready after 60 s; log:\n{}", self.log());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -196,17 +168,10 @@ impl Drop for Host {
 pub fn api_section(sim: &potato_sim::Simulator, dir: &Path) -> String {
     let token_file = dir.join("token");
     std::fs::write(&token_file, format!("{}\n", sim.token())).expect("write token");
-    format!(
-        "[api]\nbase_url = \"{}\"\ntoken_file = \"{}\"\n",
-        sim.base_url(),
-        token_file.display()
-    )
+    format!("[api]\nbase_url = \"{}\"\ntoken_file = \"{}\"\n", sim.base_url(), token_file.display())
 }
 
 /// A `[[probes]]` entry.
 pub fn probe_entry(name: &str, file: &Path, extra: &str) -> String {
-    format!(
-        "[[probes]]\nname = \"{name}\"\nsource = \"{}\"\ninterval = \"1s\"\n{extra}\n",
-        file.display()
-    )
+    format!("[[probes]]\nname = \"{name}\"\nsource = \"{}\"\ninterval = \"1s\"\n{extra}\n", file.display())
 }

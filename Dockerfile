@@ -1,0 +1,23 @@
+# probe-host: the host binary and the example probes in a small, non-root runtime image.
+#   docker build -t probe-host .
+#   docker run -p 9898:9898 -e POTATO_API_TOKEN=... probe-host \
+#     run --probes-dir /probes --api-url http://potato-api:8080/api/v0 --listen 0.0.0.0:9898
+
+FROM docker.io/library/rust:1.95-bookworm AS build
+WORKDIR /src
+RUN rustup target add wasm32-wasip2
+COPY . .
+RUN cargo build --release --locked -p probe-host \
+ && cargo build --release --locked --target wasm32-wasip2 --manifest-path probes/Cargo.toml --target-dir target/probes
+
+FROM docker.io/library/debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin probe-host
+COPY --from=build /src/target/release/probe-host /usr/local/bin/probe-host
+COPY --from=build /src/target/probes/wasm32-wasip2/release/inventory.wasm /src/target/probes/wasm32-wasip2/release/silos.wasm /probes/
+USER 10001:10001
+EXPOSE 9898
+ENTRYPOINT ["/usr/local/bin/probe-host"]
+CMD ["run", "--probes-dir", "/probes", "--api-url", "http://potato-api:8080/api/v0", "--listen", "0.0.0.0:9898"]

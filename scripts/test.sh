@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every check and test, after its own set-up. This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "set-up"
+scripts/setup.sh --with-promtool
+
+step "format"
+cargo fmt --all -- --check
+cargo fmt --all --manifest-path probes/Cargo.toml -- --check
+cargo fmt --all --manifest-path tests/probes/Cargo.toml -- --check
+
+step "build and test (host, client, simulator; the tests build the probes)"
+cargo test --workspace
+
+step "lint (warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --release --target wasm32-wasip2 --manifest-path probes/Cargo.toml --target-dir target/probes -- -D warnings
+
+step "done"

@@ -20,5 +20,6 @@ cargo test --workspace
 step "lint (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --release --target wasm32-wasip2 --manifest-path probes/Cargo.toml --target-dir target/probes -- -D warnings
+cargo clippy --release --target wasm32-wasip2 --manifest-path tests/probes/Cargo.toml --target-dir target/fixtures -- -D warnings
 
 step "done"

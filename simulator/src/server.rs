@@ -70,16 +70,23 @@ impl Drop for Simulator {
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    // Connections live in this set, so stopping the simulator (aborting this task) also drops
+    // its open keep-alive connections, as a real server going away would.
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                tracing::warn!("simulator accept: {e}");
-                continue;
-            }
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!("simulator accept: {e}");
+                    continue;
+                }
+            },
+            // Reap finished connections so the set does not grow without bound.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
         };
         let state = state.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let service = service_fn(move |req| {
                 let state = state.clone();
                 async move { Ok::<_, std::convert::Infallible>(handle(&state, req)) }

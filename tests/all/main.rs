@@ -8,4 +8,5 @@ mod cli;
 mod end_to_end;
 mod failures;
 mod promtool;
+mod scheduling;
 mod support;

@@ -13,36 +13,42 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
 }
 
-/// Where the wasm builds go (shared by both probe workspaces, ignored by git).
-fn wasm_target_dir() -> PathBuf {
-    repo_root().join("target/probes")
+/// Builds a probe workspace for wasm32-wasip2 into `target/<target_dir>` and returns the
+/// directory holding its components.
+fn build_wasm(manifest: &str, target_dir: &str) -> PathBuf {
+    let target_dir = repo_root().join("target").join(target_dir);
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .arg(repo_root().join(manifest))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .status()
+        .expect("run cargo");
+    assert!(
+        status.success(),
+        "building {manifest} for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
+    );
+    target_dir.join("wasm32-wasip2/release")
 }
 
-/// Builds the example probes and the test fixtures once per test binary, and returns the
-/// directory holding `inventory.wasm`, `silos.wasm` and `misbehave.wasm`.
+/// The example probes (`inventory.wasm`, `silos.wasm`), built once per test binary, in the
+/// directory `probe-host demo` uses.
 pub fn probes_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        for manifest in ["probes/Cargo.toml", "tests/probes/Cargo.toml"] {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
-                .arg(repo_root().join(manifest))
-                .arg("--target-dir")
-                .arg(wasm_target_dir())
-                .status()
-                .expect("run cargo");
-            assert!(
-                status.success(),
-                "building {manifest} for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
-            );
-        }
-        wasm_target_dir().join("wasm32-wasip2/release")
-    })
+    DIR.get_or_init(|| build_wasm("probes/Cargo.toml", "probes"))
 }
 
-/// A probe's component file.
+/// The test fixtures (`misbehave.wasm`), kept apart from the examples.
+fn fixtures_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| build_wasm("tests/probes/Cargo.toml", "fixtures"))
+}
+
+/// A probe's component file: an example probe or a fixture.
 pub fn probe(name: &str) -> PathBuf {
-    probes_dir().join(format!("{name}.wasm"))
+    let file = format!("{name}.wasm");
+    let example = probes_dir().join(&file);
+    if example.exists() { example } else { fixtures_dir().join(file) }
 }
 
 /// A fresh temporary directory, removed when dropped.

@@ -1,0 +1,71 @@
+//! The scheduler's promises: probes run on their interval without being scraped, and a probe
+//! whose runs start failing loses its series until it succeeds again.
+
+use crate::support::{self, Host, TempDir};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn failed_runs_remove_series_until_the_probe_recovers() {
+    let sim = support::simulator().await;
+    let addr = sim.addr();
+    let dir = TempDir::new("recovery");
+    let config = format!(
+        "{}{}",
+        support::api_section(&sim, dir.path()),
+        support::probe_entry("silos", &support::probe("silos"), "timeout = \"2s\""),
+    );
+    let host = Host::start(&config);
+    host.wait_ready().await;
+    let before = host.scrape().await;
+    assert_eq!(before.value("probe_host_probe_up", &[("probe", "silos")]), 1.0);
+    let series = before.count("potato_silo_fill_ratio");
+    assert!(series > 0);
+
+    // The potato-api goes away: the next run fails and the probe's series disappear.
+    drop(sim);
+    let scrape = wait_for(&host, |s| s.value("probe_host_probe_up", &[("probe", "silos")]) == 0.0).await;
+    assert_eq!(scrape.count("potato_silo_fill_ratio"), 0, "stale series must not be served");
+    assert!(scrape.value("probe_host_probe_runs_total", &[("probe", "silos"), ("result", "probe_error")]) >= 1.0);
+    let (_, _, page) = host.get("/", None).await;
+    assert!(page.contains("list-farms") && page.contains("Transport"), "the page says why: {page}");
+
+    // It comes back on the same address: the probe recovers by itself.
+    let _sim =
+        potato_sim::Simulator::start(addr, support::TOKEN, potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED))
+            .await
+            .expect("restart simulator");
+    let scrape = wait_for(&host, |s| s.value("probe_host_probe_up", &[("probe", "silos")]) == 1.0).await;
+    assert_eq!(scrape.count("potato_silo_fill_ratio"), series);
+}
+
+#[tokio::test]
+async fn probes_run_on_their_interval_without_scrapes() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("interval");
+    let config = format!(
+        "{}{}",
+        support::api_section(&sim, dir.path()),
+        support::probe_entry("fast", &support::probe("misbehave"), ""),
+    );
+    let host = Host::start(&config);
+    host.wait_ready().await;
+    let first = host.scrape().await.value("probe_host_probe_runs_total", &[("probe", "fast"), ("result", "success")]);
+    // No scrapes for 3.5 s: at a 1 s interval, three or four more runs happen meanwhile.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let later = host.scrape().await.value("probe_host_probe_runs_total", &[("probe", "fast"), ("result", "success")]);
+    let runs = later - first;
+    assert!((2.0..=5.0).contains(&runs), "{runs} runs in 3.5 s at a 1 s interval");
+}
+
+/// Scrapes until `done` holds (at most 20 s).
+async fn wait_for(host: &Host, done: impl Fn(&support::exposition::Scrape) -> bool) -> support::exposition::Scrape {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let scrape = host.scrape().await;
+        if done(&scrape) {
+            return scrape;
+        }
+        assert!(Instant::now() < deadline, "condition not reached in 20 s; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -191,15 +191,20 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
 
     let api = match (&config, &args.api.api_url) {
-        (_, Some(url)) => ApiSettings {
-            base_url: url.clone(),
-            token: read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?,
-            timeout: config.as_ref().map_or(Duration::from_secs(10), |c| c.api.timeout),
-        },
+        (_, Some(url)) => {
+            let mut settings =
+                ApiSettings::new(url, read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?);
+            if let Some(c) = &config {
+                settings.timeout = c.api.timeout;
+                settings.max_response_bytes = c.api.max_response_size;
+            }
+            settings
+        }
         (Some(c), None) => ApiSettings {
             base_url: c.api.base_url.clone(),
             token: read_token(c.api.token_file.as_deref(), c.api.token_env.as_deref())?,
             timeout: c.api.timeout,
+            max_response_bytes: c.api.max_response_size,
         },
         (None, None) => {
             bail!("no potato-api URL: give --api-url or a --config with [api] base_url")
@@ -241,12 +246,9 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         bail!("no *.wasm probes in {}", dir.display());
     }
     let names: Vec<_> = probes.iter().map(|p| p.name.clone()).collect();
-    let host = app::start(HostSettings {
-        listen: args.listen,
-        api: ApiSettings { base_url: sim.base_url(), token: Some(token), timeout: Duration::from_secs(10) },
-        probes,
-    })
-    .await?;
+    let host =
+        app::start(HostSettings { listen: args.listen, api: ApiSettings::new(sim.base_url(), Some(token)), probes })
+            .await?;
     println!("potato-api simulator: {}", sim.base_url());
     println!("probes ({}): {}", dir.display(), names.join(", "));
     println!("probe-host demo: open http://{}/ (metrics at http://{}/metrics)", host.addr, host.addr);
@@ -270,11 +272,10 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     let Some(url) = args.api.api_url.clone() else {
         bail!("give --api-url (e.g. the URL `probe-host simulator` prints)")
     };
-    let api = PotatoApi::new(&ApiSettings {
-        base_url: url,
-        token: read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?,
-        timeout: args.timeout,
-    })?;
+    let mut settings =
+        ApiSettings::new(url, read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?);
+    settings.timeout = args.timeout;
+    let api = PotatoApi::new(&settings)?;
     let engine = Arc::new(Engine::new()?);
     let spec = ProbeSpec {
         name: probe::name_from_path(&args.probe).map_err(anyhow::Error::msg)?,

@@ -7,6 +7,7 @@
 //! base_url = "http://potato-api:8080/api/v0"
 //! token_file = "/var/run/secrets/potato/token"   # or token_env = "POTATO_API_TOKEN"
 //! timeout = "10s"
+//! max_response_size = "16MiB"
 //!
 //! [defaults]            # for every probe, unless the probe says otherwise
 //! interval = "30s"
@@ -53,6 +54,9 @@ pub struct ApiConfig {
     pub token_env: Option<String>,
     #[serde(default = "default_api_timeout", with = "duration")]
     pub timeout: Duration,
+    /// The largest response body accepted from the API.
+    #[serde(default = "default_max_response", with = "bytesize")]
+    pub max_response_size: usize,
 }
 
 /// Settings every probe gets unless it sets its own.
@@ -97,6 +101,9 @@ fn default_listen() -> SocketAddr {
 }
 fn default_api_timeout() -> Duration {
     Duration::from_secs(10)
+}
+fn default_max_response() -> usize {
+    16 << 20
 }
 fn default_interval() -> Duration {
     Duration::from_secs(30)

@@ -14,8 +14,10 @@
 #![forbid(unsafe_code)]
 
 mod data;
+mod faults;
 mod rng;
 mod server;
 
 pub use data::{DEFAULT_SEED, Dataset};
+pub use faults::Fault;
 pub use server::Simulator;

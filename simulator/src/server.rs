@@ -1,10 +1,12 @@
 //! The HTTP side: routing, bearer-token check, pagination and error bodies, as the document says.
 
 use crate::data::Dataset;
+use crate::faults::{Fault, Faults};
 use bytes::Bytes;
 use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -16,6 +18,24 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+/// Every response body: a full buffer, or (for the truncated-body fault) a stream.
+type Body = BoxBody<Bytes, std::convert::Infallible>;
+
+/// A body of one chunk whose length is not announced in advance (unlike `Full`).
+struct Unsized(Option<Bytes>);
+
+impl hyper::body::Body for Unsized {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.take().map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
 const BASE_PATH: &str = "/api/v0";
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
@@ -26,12 +46,15 @@ pub struct Simulator {
     addr: SocketAddr,
     token: String,
     task: JoinHandle<()>,
+    state: Arc<State>,
 }
 
+#[derive(Debug)]
 struct State {
     data: Dataset,
     token: String,
     started: Instant,
+    faults: Faults,
 }
 
 impl Simulator {
@@ -42,9 +65,10 @@ impl Simulator {
     pub async fn start(addr: SocketAddr, token: &str, data: Dataset) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State { data, token: token.to_string(), started: Instant::now() });
-        let task = tokio::spawn(accept_loop(listener, state));
-        Ok(Self { addr, token: token.to_string(), task })
+        let state =
+            Arc::new(State { data, token: token.to_string(), started: Instant::now(), faults: Faults::default() });
+        let task = tokio::spawn(accept_loop(listener, state.clone()));
+        Ok(Self { addr, token: token.to_string(), task, state })
     }
 
     /// The API's base URL, `http://ADDR/api/v0`.
@@ -60,6 +84,17 @@ impl Simulator {
     /// The bearer token the server accepts.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// Makes `operation` (an `operationId` such as `"listFarms"`, or `"*"` for all) misbehave
+    /// from the next request on; `None` heals it.
+    pub fn set_fault(&self, operation: &str, fault: Option<Fault>) {
+        self.state.faults.set(operation, fault);
+    }
+
+    /// How many authorized requests `operation` has received.
+    pub fn requests(&self, operation: &str) -> u64 {
+        self.state.faults.requests(operation)
     }
 }
 
@@ -89,7 +124,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
         connections.spawn(async move {
             let service = service_fn(move |req| {
                 let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&state, req)) }
+                async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
             });
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)
@@ -109,16 +144,69 @@ fn reject(status: StatusCode, code: &'static str, message: impl Into<String>) ->
     Reject { status, code, message: message.into() }
 }
 
-fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    route(state, &req).unwrap_or_else(|r| error(r.status, r.code, &r.message))
+async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let authorized =
+        req.headers().get(AUTHORIZATION).is_some_and(|v| v.as_bytes() == format!("Bearer {}", state.token).as_bytes());
+    if !authorized {
+        return error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid bearer token");
+    }
+    let operation = operation_id(req.uri().path());
+    state.faults.count(operation);
+    let normal = |state: &State| route(state, &req).unwrap_or_else(|r| error(r.status, r.code, &r.message));
+    match state.faults.get(operation) {
+        None => normal(state),
+        Some(Fault::Latency(delay)) => {
+            tokio::time::sleep(delay).await;
+            normal(state)
+        }
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            error(status, "injected", "injected fault")
+        }
+        Some(Fault::RateLimited { retry_after_secs }) => {
+            let mut resp = error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "slow down");
+            resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            resp
+        }
+        Some(Fault::MalformedJson) => respond(StatusCode::OK, b"{\"items\": [{\"id\": tru".to_vec()),
+        Some(Fault::TruncatedBody) => {
+            // Promise more bytes than are sent: the connection ends mid-body. The body is a
+            // stream (no exact size), so hyper trusts the header and then finds the body short.
+            let full = http_body_util::BodyExt::collect(normal(state).into_body()).await;
+            let bytes = full.map(|b| b.to_bytes()).unwrap_or_default();
+            let half = bytes.slice(..bytes.len() / 2);
+            let mut resp = Response::new(BoxBody::new(Unsized(Some(half))));
+            resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            resp
+        }
+        Some(Fault::HugeBody { bytes }) => {
+            let mut body = Vec::with_capacity(bytes + 16);
+            body.extend_from_slice(b"{\"pad\":\"");
+            body.resize(bytes.saturating_sub(2).max(body.len()), b'x');
+            body.extend_from_slice(b"\"}");
+            respond(StatusCode::OK, body)
+        }
+        Some(Fault::Hang) => std::future::pending().await,
+    }
 }
 
-fn route(state: &State, req: &Request<Incoming>) -> Result<Response<Full<Bytes>>, Reject> {
-    let expected = format!("Bearer {}", state.token);
-    let authorized = req.headers().get(AUTHORIZATION).is_some_and(|v| v.as_bytes() == expected.as_bytes());
-    if !authorized {
-        return Err(reject(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid bearer token"));
+/// The document's `operationId` for a request path (`"unknown"` for anything else).
+fn operation_id(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.strip_prefix(BASE_PATH).unwrap_or("").trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["important-potatoes"] => "listImportantPotatoes",
+        ["potatoes", _] => "getPotato",
+        ["farms"] => "listFarms",
+        ["farms", _, "silos"] => "listSilos",
+        ["orders"] => "listOrders",
+        ["health"] => "getHealth",
+        ["queues"] => "listQueues",
+        _ => "unknown",
     }
+}
+
+fn route(state: &State, req: &Request<Incoming>) -> Result<Response<Body>, Reject> {
     if req.method() != Method::GET {
         return Err(reject(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only GET is supported"));
     }
@@ -237,21 +325,21 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn json<T: Serialize>(body: &T) -> Response<Full<Bytes>> {
+fn json<T: Serialize>(body: &T) -> Response<Body> {
     match serde_json::to_vec(body) {
         Ok(bytes) => respond(StatusCode::OK, bytes),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &e.to_string()),
     }
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     let body = ApiError { code: code.to_string(), message: message.to_string() };
     respond(status, serde_json::to_vec(&body).unwrap_or_default())
 }
 
-fn respond(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
+fn respond(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut resp = Response::new(BoxBody::new(Full::new(Bytes::from(body))));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }

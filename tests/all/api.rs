@@ -6,12 +6,10 @@ use probe_host::api::{ApiError, ApiSettings, PotatoApi};
 use std::time::Duration;
 
 fn client(base_url: &str, token: Option<&str>) -> PotatoApi {
-    PotatoApi::new(&ApiSettings {
-        base_url: base_url.to_string(),
-        token: token.map(str::to_string),
-        timeout: Duration::from_secs(5),
-    })
-    .expect("client")
+    let mut settings = ApiSettings::new(base_url, token.map(str::to_string));
+    settings.timeout = Duration::from_secs(2);
+    settings.max_response_bytes = 1 << 20;
+    PotatoApi::new(&settings).expect("client")
 }
 
 #[tokio::test]
@@ -76,4 +74,36 @@ async fn failures_map_to_api_errors() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let gone = client(&url, Some("t")).list_farms().await;
     assert!(matches!(&gone, Err(ApiError::Transport(m)) if m.contains("onnect")), "{gone:?}");
+}
+
+#[tokio::test]
+async fn each_simulator_fault_reaches_the_caller_as_the_right_error() {
+    use potato_sim::Fault;
+    let sim = support::simulator().await;
+    let api = client(&sim.base_url(), Some(sim.token()));
+    let farms = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).farms;
+
+    let cases: Vec<(Fault, Box<dyn Fn(&Result<Vec<_>, ApiError>) -> bool>)> = vec![
+        (Fault::Status(500), Box::new(|r| matches!(r, Err(ApiError::Server { status: 500, .. })))),
+        (Fault::Status(503), Box::new(|r| matches!(r, Err(ApiError::Server { status: 503, .. })))),
+        (Fault::RateLimited { retry_after_secs: 7 }, Box::new(|r| matches!(r, Err(ApiError::RateLimited(7))))),
+        (Fault::MalformedJson, Box::new(|r| matches!(r, Err(ApiError::InvalidResponse(_))))),
+        (Fault::TruncatedBody, Box::new(|r| matches!(r, Err(ApiError::InvalidResponse(_) | ApiError::Transport(_))))),
+        (
+            Fault::HugeBody { bytes: 4 << 20 },
+            Box::new(|r| matches!(r, Err(ApiError::InvalidResponse(m)) if m.contains("too large"))),
+        ),
+        // The client's timeout is 2 s.
+        (Fault::Hang, Box::new(|r| matches!(r, Err(ApiError::Timeout)))),
+        (Fault::Latency(Duration::from_millis(300)), Box::new(move |r| r.as_ref().is_ok_and(|f| f.len() == 6))),
+    ];
+    for (fault, expected) in cases {
+        sim.set_fault("listFarms", Some(fault.clone()));
+        let result = api.list_farms().await;
+        assert!(expected(&result), "{fault:?} gave {result:?}");
+        // Other operations are unaffected.
+        assert!(api.list_queues().await.is_ok(), "{fault:?} leaked to listQueues");
+    }
+    sim.set_fault("listFarms", None);
+    assert_eq!(api.list_farms().await.expect("healed"), farms);
 }

@@ -51,6 +51,7 @@ impl From<progenitor_client::Error<types::Error>> for ApiError {
             E::InvalidResponsePayload(_, e) => {
                 ApiError::InvalidResponse(format!("body does not match the schema: {e}"))
             }
+            E::Custom(msg) if msg.starts_with(potato_api_client::BODY_TOO_LARGE) => ApiError::InvalidResponse(msg),
             E::InvalidRequest(msg) | E::Custom(msg) => {
                 ApiError::Client { status: 0, code: "invalid_request".into(), message: msg }
             }

@@ -20,6 +20,15 @@ pub struct ApiSettings {
     pub token: Option<String>,
     /// Per-request timeout (connect + response).
     pub timeout: Duration,
+    /// The largest response body accepted; a bigger one is an `invalid-response`.
+    pub max_response_bytes: usize,
+}
+
+impl ApiSettings {
+    /// Settings with the default timeout (10 s) and response cap (16 MiB).
+    pub fn new(base_url: impl Into<String>, token: Option<String>) -> Self {
+        Self { base_url: base_url.into(), token, timeout: Duration::from_secs(10), max_response_bytes: 16 << 20 }
+    }
 }
 
 /// A handle to the potato-api, cheap to clone and shared by every probe run.
@@ -57,7 +66,8 @@ impl PotatoApi {
             .user_agent(concat!("probe-host/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let base = settings.base_url.trim_end_matches('/');
-        Ok(Self { client: potato_api_client::Client::new_with_client(base, http) })
+        let limits = potato_api_client::ClientLimits { max_body_bytes: settings.max_response_bytes };
+        Ok(Self { client: potato_api_client::Client::new_with_client(base, http, limits) })
     }
 
     /// The API's base URL.

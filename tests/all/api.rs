@@ -83,7 +83,8 @@ async fn each_simulator_fault_reaches_the_caller_as_the_right_error() {
     let api = client(&sim.base_url(), Some(sim.token()));
     let farms = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).farms;
 
-    let cases: Vec<(Fault, Box<dyn Fn(&Result<Vec<_>, ApiError>) -> bool>)> = vec![
+    type Check = Box<dyn Fn(&Result<Vec<potato_api_client::types::Farm>, ApiError>) -> bool>;
+    let cases: Vec<(Fault, Check)> = vec![
         (Fault::Status(500), Box::new(|r| matches!(r, Err(ApiError::Server { status: 500, .. })))),
         (Fault::Status(503), Box::new(|r| matches!(r, Err(ApiError::Server { status: 503, .. })))),
         (Fault::RateLimited { retry_after_secs: 7 }, Box::new(|r| matches!(r, Err(ApiError::RateLimited(7))))),

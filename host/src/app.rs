@@ -2,7 +2,7 @@
 //! together. Used by `probe-host run` and `probe-host demo`.
 
 use crate::api::{ApiSettings, PotatoApi};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineSettings};
 use crate::probe::{self, ProbeSpec};
 use crate::scheduler;
 use crate::server;
@@ -45,7 +45,9 @@ impl Drop for RunningHost {
 /// bound. Probe failures are never errors here.
 pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     probe::check_unique_names(&settings.probes).map_err(anyhow::Error::msg)?;
-    let engine = Arc::new(Engine::new().context("cannot create the WebAssembly engine")?);
+    let max_memory = settings.probes.iter().map(|p| p.settings.memory).max().unwrap_or(64 << 20);
+    let engine_settings = EngineSettings::for_probes(settings.probes.len(), max_memory);
+    let engine = Arc::new(Engine::new(engine_settings).context("cannot create the WebAssembly engine")?);
     let api = PotatoApi::new(&settings.api).context("cannot build the potato-api client")?;
     let listener =
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -54,7 +56,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     let slots: Vec<Arc<ProbeSlot>> = settings
         .probes
         .iter()
-        .map(|s| Arc::new(ProbeSlot::new(&s.name, &s.path.display().to_string(), s.interval)))
+        .map(|s| Arc::new(ProbeSlot::new(&s.name, &s.path.display().to_string(), s.settings.interval)))
         .collect();
     let table = Arc::new(ProbeTable::new(slots.clone()));
     let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone()))];
@@ -65,7 +67,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         tasks.push(tokio::spawn(async move {
             match probe::load(&engine, &spec).await {
                 Ok(probe) => {
-                    tracing::info!(probe = %spec.name, path = %spec.path.display(), interval = ?spec.interval, "probe loaded");
+                    tracing::info!(probe = %spec.name, path = %spec.path.display(), interval = ?spec.settings.interval, "probe loaded");
                     scheduler::run_forever(probe, spec, api, slot).await;
                 }
                 Err(e) => {

@@ -2,8 +2,8 @@
 
 use crate::api::{ApiSettings, PotatoApi};
 use crate::app::{self, HostSettings};
-use crate::config::{self, Config, ProbeDefaults};
-use crate::engine::Engine;
+use crate::config::{self, Config, ProbeSettings};
+use crate::engine::{Engine, EngineSettings};
 use crate::exposition::Format;
 use crate::probe::{self, ProbeSpec};
 use crate::status::{ProbeSlot, ProbeTable};
@@ -240,7 +240,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .context("cannot start the simulator")?;
-    let defaults = ProbeDefaults { interval: args.interval, ..ProbeDefaults::default() };
+    let defaults = ProbeSettings { interval: args.interval, ..ProbeSettings::default() };
     let probes = probe::specs_from_dir(&dir, &defaults).map_err(anyhow::Error::msg)?;
     if probes.is_empty() {
         bail!("no *.wasm probes in {}", dir.display());
@@ -276,17 +276,15 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         ApiSettings::new(url, read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?);
     settings.timeout = args.timeout;
     let api = PotatoApi::new(&settings)?;
-    let engine = Arc::new(Engine::new()?);
+    let engine = Arc::new(Engine::new(EngineSettings::for_probes(1, ProbeSettings::default().memory))?);
     let spec = ProbeSpec {
         name: probe::name_from_path(&args.probe).map_err(anyhow::Error::msg)?,
         path: args.probe.clone(),
-        interval: Duration::from_secs(30),
-        timeout: args.timeout,
-        memory_bytes: ProbeDefaults::default().memory,
+        settings: ProbeSettings { timeout: args.timeout, ..ProbeSettings::default() },
         config: Arc::new(args.settings.into_iter().collect::<BTreeMap<_, _>>()),
     };
     let probe = probe::load(&engine, &spec).await?;
-    let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.path.display().to_string(), spec.interval));
+    let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.path.display().to_string(), spec.settings.interval));
     crate::scheduler::run_once(&probe, &spec, &api, &slot).await;
     let status = slot.status();
     if let Some(err) = &status.last_error {

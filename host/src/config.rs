@@ -11,8 +11,13 @@
 //!
 //! [defaults]            # for every probe, unless the probe says otherwise
 //! interval = "30s"
-//! timeout = "10s"
+//! timeout = "10s"       # wall clock, host calls included
+//! cpu = "2s"            # guest CPU time
 //! memory = "64MiB"
+//! max_api_calls = 200
+//! max_families = 200
+//! max_samples = 20000
+//! max_output_size = "8MiB"
 //!
 //! [[probes]]
 //! name = "inventory"
@@ -38,7 +43,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub api: ApiConfig,
     #[serde(default)]
-    pub defaults: ProbeDefaults,
+    pub defaults: ProbeSettings,
     #[serde(default)]
     pub probes: Vec<ProbeConfig>,
 }
@@ -59,21 +64,49 @@ pub struct ApiConfig {
     pub max_response_size: usize,
 }
 
-/// Settings every probe gets unless it sets its own.
-#[derive(Debug, Clone, Deserialize)]
+/// How a probe runs and what it may use. `[defaults]` in the file; each `[[probes]]` entry may
+/// override any field.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProbeDefaults {
+pub struct ProbeSettings {
+    /// Time between the starts of two runs.
     #[serde(default = "default_interval", with = "duration")]
     pub interval: Duration,
+    /// Wall-clock limit of one run, host calls included.
     #[serde(default = "default_timeout", with = "duration")]
     pub timeout: Duration,
+    /// CPU time the guest code itself may use in one run.
+    #[serde(default = "default_cpu", with = "duration")]
+    pub cpu: Duration,
+    /// Cap on the probe's linear memory (and tables).
     #[serde(default = "default_memory", with = "bytesize")]
     pub memory: usize,
+    /// potato-api calls one run may make.
+    #[serde(default = "default_max_api_calls")]
+    pub max_api_calls: u32,
+    /// Metric families one run may return.
+    #[serde(default = "default_max_families")]
+    pub max_families: usize,
+    /// Samples (series) one run may return, over all families.
+    #[serde(default = "default_max_samples")]
+    pub max_samples: usize,
+    /// Size of one run's output (names, labels and values, roughly as exposed).
+    #[serde(default = "default_max_output_size", with = "bytesize")]
+    pub max_output_size: usize,
 }
 
-impl Default for ProbeDefaults {
+impl Default for ProbeSettings {
     fn default() -> Self {
-        Self { interval: default_interval(), timeout: default_timeout(), memory: default_memory() }
+        Self {
+            interval: default_interval(),
+            timeout: default_timeout(),
+            cpu: default_cpu(),
+            memory: default_memory(),
+            max_api_calls: default_max_api_calls(),
+            max_families: default_max_families(),
+            max_samples: default_max_samples(),
+            max_output_size: default_max_output_size(),
+        }
     }
 }
 
@@ -89,11 +122,54 @@ pub struct ProbeConfig {
     pub interval: Option<Duration>,
     #[serde(default, with = "opt_duration")]
     pub timeout: Option<Duration>,
+    #[serde(default, with = "opt_duration")]
+    pub cpu: Option<Duration>,
     #[serde(default, with = "opt_bytesize")]
     pub memory: Option<usize>,
+    pub max_api_calls: Option<u32>,
+    pub max_families: Option<usize>,
+    pub max_samples: Option<usize>,
+    #[serde(default, with = "opt_bytesize")]
+    pub max_output_size: Option<usize>,
     /// The probe's own settings, read through the `config` interface.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+}
+
+impl ProbeSettings {
+    /// These settings with the entry's overrides applied.
+    pub fn overridden_by(&self, p: &ProbeConfig) -> Self {
+        Self {
+            interval: p.interval.unwrap_or(self.interval),
+            timeout: p.timeout.unwrap_or(self.timeout),
+            cpu: p.cpu.unwrap_or(self.cpu),
+            memory: p.memory.unwrap_or(self.memory),
+            max_api_calls: p.max_api_calls.unwrap_or(self.max_api_calls),
+            max_families: p.max_families.unwrap_or(self.max_families),
+            max_samples: p.max_samples.unwrap_or(self.max_samples),
+            max_output_size: p.max_output_size.unwrap_or(self.max_output_size),
+        }
+    }
+
+    /// Checks the values are usable.
+    ///
+    /// # Errors
+    /// A message naming `what` and the setting at fault.
+    pub fn check(&self, what: &str) -> Result<(), String> {
+        if self.interval < Duration::from_millis(100) {
+            return Err(format!("{what}: interval {:?} is below the 100ms minimum", self.interval));
+        }
+        if self.timeout.is_zero() || self.cpu.is_zero() {
+            return Err(format!("{what}: timeout and cpu must be above zero"));
+        }
+        if self.memory < (1 << 20) {
+            return Err(format!("{what}: memory {} bytes is below the 1MiB minimum", self.memory));
+        }
+        if self.max_families == 0 || self.max_samples == 0 || self.max_output_size == 0 {
+            return Err(format!("{what}: max_families, max_samples and max_output_size must be above zero"));
+        }
+        Ok(())
+    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -110,6 +186,21 @@ fn default_interval() -> Duration {
 }
 fn default_timeout() -> Duration {
     Duration::from_secs(10)
+}
+fn default_cpu() -> Duration {
+    Duration::from_secs(2)
+}
+fn default_max_api_calls() -> u32 {
+    200
+}
+fn default_max_families() -> usize {
+    200
+}
+fn default_max_samples() -> usize {
+    20_000
+}
+fn default_max_output_size() -> usize {
+    8 << 20
 }
 fn default_memory() -> usize {
     64 << 20
@@ -155,32 +246,13 @@ impl Config {
         if self.api.token_file.is_some() && self.api.token_env.is_some() {
             return Err("api: set token_file or token_env, not both".into());
         }
-        check_probe_settings("defaults", self.defaults.interval, self.defaults.timeout, self.defaults.memory)?;
+        self.defaults.check("defaults")?;
         for (i, p) in self.probes.iter().enumerate() {
             let what = format!("probes[{i}] ({})", p.name.as_deref().unwrap_or(&p.source));
-            check_probe_settings(
-                &what,
-                p.interval.unwrap_or(self.defaults.interval),
-                p.timeout.unwrap_or(self.defaults.timeout),
-                p.memory.unwrap_or(self.defaults.memory),
-            )?;
+            self.defaults.overridden_by(p).check(&what)?;
         }
         Ok(())
     }
-}
-
-/// Shared by the file and the command line: the limits a probe may be given.
-pub fn check_probe_settings(what: &str, interval: Duration, timeout: Duration, memory: usize) -> Result<(), String> {
-    if interval < Duration::from_millis(100) {
-        return Err(format!("{what}: interval {interval:?} is below the 100ms minimum"));
-    }
-    if timeout.is_zero() {
-        return Err(format!("{what}: timeout must be above zero"));
-    }
-    if memory < (1 << 20) {
-        return Err(format!("{what}: memory {memory} bytes is below the 1MiB minimum"));
-    }
-    Ok(())
 }
 
 /// `"30s"`, `"1m"`, `"500ms"`, `"1h"`, or a bare number of seconds.

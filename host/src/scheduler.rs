@@ -2,62 +2,103 @@
 //! overlap (the task awaits each run), and each run is bounded by its timeout.
 
 use crate::api::PotatoApi;
-use crate::engine::{Probe, RunContext};
+use crate::engine::{Probe, RunContext, RunLimits};
 use crate::probe::ProbeSpec;
 use crate::status::ProbeSlot;
-use crate::validate::validate;
+use crate::validate::{OutputLimits, validate};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 /// The largest random delay before a probe's first run, so probes started together do not
 /// all call the potato-api in the same instant.
 const MAX_START_JITTER: Duration = Duration::from_secs(2);
 
-/// Runs `probe` forever on `spec.interval`, recording each outcome in `slot`. Cancel it by
-/// dropping the future (or aborting its task).
+/// Runs `probe` forever, recording each outcome in `slot`: every `interval` while it succeeds,
+/// backing off exponentially while it fails (see [`backoff`]). Cancel it by dropping the
+/// future (or aborting its task).
 pub async fn run_forever(probe: Probe, spec: ProbeSpec, api: PotatoApi, slot: Arc<ProbeSlot>) {
     tokio::time::sleep(start_jitter(&spec)).await;
-    let mut ticks = tokio::time::interval(spec.interval);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut failures = 0u32;
     loop {
-        ticks.tick().await;
-        run_once(&probe, &spec, &api, &slot).await;
+        let started = Instant::now();
+        failures = if run_once(&probe, &spec, &api, &slot).await { 0 } else { failures.saturating_add(1) };
+        // A run longer than the delay is followed at once by the next: runs never overlap.
+        tokio::time::sleep_until(started + backoff(spec.settings.interval, failures)).await;
     }
 }
 
+/// The delay before the next run after `failures` consecutive failed runs: the interval after
+/// a success or a first failure, then doubling, up to 16 intervals or 10 minutes (whichever is
+/// smaller, but never below the interval). A probe that fails for a while calls the potato-api
+/// less, and is back on its interval after its first success.
+pub fn backoff(interval: Duration, failures: u32) -> Duration {
+    let cap = (interval * 16).min(Duration::from_secs(600)).max(interval);
+    let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
+    interval.saturating_mul(factor).min(cap)
+}
+
 /// One run: execute, validate, record.
-pub async fn run_once(probe: &Probe, spec: &ProbeSpec, api: &PotatoApi, slot: &ProbeSlot) {
+pub async fn run_once(probe: &Probe, spec: &ProbeSpec, api: &PotatoApi, slot: &ProbeSlot) -> bool {
+    let settings = &spec.settings;
     let ctx = RunContext {
         api: api.clone(),
         config: spec.config.clone(),
-        timeout: spec.timeout,
-        memory_bytes: spec.memory_bytes,
+        limits: RunLimits {
+            timeout: settings.timeout,
+            cpu: settings.cpu,
+            memory_bytes: settings.memory,
+            max_api_calls: settings.max_api_calls,
+        },
+    };
+    let output_limits = OutputLimits {
+        max_families: settings.max_families,
+        max_samples: settings.max_samples,
+        max_bytes: settings.max_output_size,
+        ..OutputLimits::default()
     };
     let started = Instant::now();
     let outcome = probe.run(ctx).await;
     let elapsed = started.elapsed();
     match outcome {
-        Ok(out) => match validate(&out.families) {
+        Ok(out) => match validate(&out.families, &output_limits) {
             Ok(()) => {
                 tracing::debug!(probe = %spec.name, ?elapsed, families = out.families.len(), "run succeeded");
                 slot.record_success(out.families, elapsed, out.api_calls);
+                true
             }
             Err(invalid) => {
                 tracing::warn!(probe = %spec.name, "run rejected: invalid output: {invalid}");
                 slot.record_failure("invalid_output", format!("invalid output: {invalid}"), elapsed);
+                false
             }
         },
         Err(err) => {
             tracing::warn!(probe = %spec.name, "run failed: {err}");
             slot.record_failure(err.kind(), err.to_string(), elapsed);
+            false
         }
     }
 }
 
 fn start_jitter(spec: &ProbeSpec) -> Duration {
-    let max = (spec.interval / 10).min(MAX_START_JITTER);
+    let max = (spec.settings.interval / 10).min(MAX_START_JITTER);
     let random = RandomState::new().hash_one(&spec.name);
     max.mul_f64((random % 10_000) as f64 / 10_000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_up_to_a_cap_and_resets() {
+        let s = Duration::from_secs;
+        let delays: Vec<_> = (0..7).map(|f| backoff(s(30), f)).collect();
+        assert_eq!(delays, [s(30), s(30), s(60), s(120), s(240), s(480), s(480)]);
+        assert_eq!(backoff(s(1), 100), s(16));
+        assert_eq!(backoff(s(3600), 5), s(3600), "never below the interval");
+    }
 }

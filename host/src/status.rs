@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 /// The bounded set of run outcomes, used as the `result` label.
-pub const RESULTS: [&str; 6] = ["success", "timeout", "memory", "trap", "probe_error", "invalid_output"];
+pub const RESULTS: [&str; 9] =
+    ["success", "timeout", "cpu", "memory", "trap", "api_limit", "api_error", "probe_error", "invalid_output"];
 
 /// One probe's slot in the table.
 #[derive(Debug)]
@@ -32,6 +33,8 @@ pub struct ProbeStatus {
     pub last_duration: Option<Duration>,
     pub last_success: Option<SystemTime>,
     pub last_api_calls: u32,
+    /// Failed runs since the last success.
+    pub consecutive_failures: u32,
 }
 
 impl ProbeStatus {
@@ -72,6 +75,7 @@ impl ProbeSlot {
         s.last_duration = Some(duration);
         s.last_success = Some(SystemTime::now());
         s.last_api_calls = api_calls;
+        s.consecutive_failures = 0;
         *s.runs.entry("success").or_default() += 1;
     }
 
@@ -82,6 +86,7 @@ impl ProbeSlot {
         s.families = None;
         s.last_error = Some(message);
         s.last_duration = Some(duration);
+        s.consecutive_failures += 1;
         *s.runs.entry(result).or_default() += 1;
     }
 }

@@ -7,6 +7,36 @@ use std::collections::HashSet;
 /// Names a probe may not use: the host's own metrics live under this prefix.
 pub const RESERVED_PREFIX: &str = "probe_host_";
 
+/// Caps on one run's output. Over a cap the run fails with the reason: nothing is silently
+/// truncated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    pub max_families: usize,
+    /// Samples over all families.
+    pub max_samples: usize,
+    pub max_labels_per_sample: usize,
+    pub max_label_name_bytes: usize,
+    pub max_label_value_bytes: usize,
+    /// Help text per family.
+    pub max_help_bytes: usize,
+    /// Names, help, labels and values together, roughly as exposed.
+    pub max_bytes: usize,
+}
+
+impl Default for OutputLimits {
+    fn default() -> Self {
+        Self {
+            max_families: 200,
+            max_samples: 20_000,
+            max_labels_per_sample: 32,
+            max_label_name_bytes: 128,
+            max_label_value_bytes: 1024,
+            max_help_bytes: 1024,
+            max_bytes: 8 << 20,
+        }
+    }
+}
+
 /// Why a probe's output was rejected. The message names the family (and label) at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("metric family {family:?}: {reason}")]
@@ -21,19 +51,49 @@ pub struct InvalidOutput {
 /// The first problem found: an invalid or reserved metric name, a bad unit, an invalid or
 /// duplicated label name, a duplicated series, a value of the wrong kind, a non-finite
 /// counter, or a malformed histogram.
-pub fn validate(families: &[MetricFamily]) -> Result<(), InvalidOutput> {
+pub fn validate(families: &[MetricFamily], limits: &OutputLimits) -> Result<(), InvalidOutput> {
+    let whole = |reason: String| InvalidOutput { family: "*".into(), reason };
+    if families.len() > limits.max_families {
+        return Err(whole(format!("{} families, over the cap of {}", families.len(), limits.max_families)));
+    }
+    // Checked before any per-sample work, so a run returning millions of samples costs little.
+    let samples: usize = families.iter().map(|f| f.samples.len()).sum();
+    if samples > limits.max_samples {
+        return Err(whole(format!("{samples} samples, over the cap of {}", limits.max_samples)));
+    }
     let mut names = HashSet::new();
+    let mut bytes = 0usize;
     for family in families {
         let fail = |reason: String| InvalidOutput { family: family.name.clone(), reason };
-        check_family(family).map_err(fail)?;
+        check_family(family, limits).map_err(fail)?;
         if !names.insert(family.name.as_str()) {
             return Err(fail("returned twice in one run".into()));
+        }
+        bytes += family_bytes(family);
+        if bytes > limits.max_bytes {
+            return Err(whole(format!("output over the cap of {} bytes", limits.max_bytes)));
         }
     }
     Ok(())
 }
 
-fn check_family(family: &MetricFamily) -> Result<(), String> {
+/// About what the family takes in the exposition: every sample repeats the name and labels.
+fn family_bytes(family: &MetricFamily) -> usize {
+    let per_value = |labels: &[(String, String)]| {
+        family.name.len() + labels.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>() + 24
+    };
+    family.help.len()
+        + family
+            .samples
+            .iter()
+            .map(|s| match &s.value {
+                SampleValue::Number(_) => per_value(&s.labels),
+                SampleValue::Histogram(h) => per_value(&s.labels) * (h.buckets.len() + 2),
+            })
+            .sum::<usize>()
+}
+
+fn check_family(family: &MetricFamily, limits: &OutputLimits) -> Result<(), String> {
     if !is_metric_name(&family.name) {
         return Err("invalid metric name: must match [a-zA-Z_:][a-zA-Z0-9_:]*".into());
     }
@@ -51,10 +111,24 @@ fn check_family(family: &MetricFamily) -> Result<(), String> {
             return Err(format!("a family with unit {unit:?} must have a name ending in \"_{unit}\""));
         }
     }
+    if family.help.len() > limits.max_help_bytes {
+        return Err(format!("help text of {} bytes, over the cap of {}", family.help.len(), limits.max_help_bytes));
+    }
     let mut series = HashSet::new();
     for sample in &family.samples {
+        if sample.labels.len() > limits.max_labels_per_sample {
+            return Err(format!("a sample has {} labels, over the cap of {}", sample.labels.len(), limits.max_labels_per_sample));
+        }
         let mut label_names = HashSet::new();
-        for (name, _) in &sample.labels {
+        for (name, value) in &sample.labels {
+            if name.len() > limits.max_label_name_bytes || value.len() > limits.max_label_value_bytes {
+                return Err(format!(
+                    "label {:?}: name or value too long (caps: {} and {} bytes)",
+                    crate::engine::truncate(name, 64),
+                    limits.max_label_name_bytes,
+                    limits.max_label_value_bytes
+                ));
+            }
             if !is_label_name(name) {
                 return Err(format!("invalid label name {name:?}: must match [a-zA-Z_][a-zA-Z0-9_]*"));
             }
@@ -142,6 +216,27 @@ mod tests {
     use super::*;
     use crate::model::{Histogram, Sample};
 
+    fn validate_default(families: &[MetricFamily]) -> Result<(), InvalidOutput> {
+        validate(families, &OutputLimits::default())
+    }
+
+    #[test]
+    fn caps_are_enforced_with_a_reason() {
+        let limits = OutputLimits { max_families: 2, max_samples: 3, ..OutputLimits::default() };
+        let err = validate(&[gauge("a"), gauge("b"), gauge("c")], &limits).unwrap_err();
+        assert!(err.reason.contains("3 families, over the cap of 2"), "{err}");
+        let mut big = gauge("a");
+        for i in 0..3 {
+            big.push(&[("i", &i.to_string())], 1.0);
+        }
+        assert!(validate(&[big], &limits).unwrap_err().reason.contains("4 samples, over the cap of 3"));
+        let mut long = gauge("a");
+        long.samples[0].labels[0].1 = "x".repeat(2000);
+        assert!(validate(&[long], &limits).unwrap_err().reason.contains("too long"));
+        let tight = OutputLimits { max_bytes: 10, ..OutputLimits::default() };
+        assert!(validate(&[gauge("a")], &tight).unwrap_err().reason.contains("bytes"));
+    }
+
     fn gauge(name: &str) -> MetricFamily {
         let mut f = MetricFamily::new(name, "help", MetricKind::Gauge);
         f.push(&[("a", "1")], 1.0);
@@ -152,22 +247,22 @@ mod tests {
     fn accepts_valid_output() {
         let mut counter = MetricFamily::new("requests", "help", MetricKind::Counter);
         counter.push(&[], 3.0);
-        assert_eq!(validate(&[gauge("x"), counter]), Ok(()));
+        assert_eq!(validate_default(&[gauge("x"), counter]), Ok(()));
     }
 
     #[test]
     fn rejects_bad_names_and_labels() {
-        let err = validate(&[gauge("1x")]).unwrap_err();
+        let err = validate_default(&[gauge("1x")]).unwrap_err();
         assert!(err.to_string().contains("invalid metric name"), "{err}");
-        let err = validate(&[gauge("probe_host_up")]).unwrap_err();
+        let err = validate_default(&[gauge("probe_host_up")]).unwrap_err();
         assert!(err.reason.contains("reserved"), "{err}");
         let mut f = gauge("x");
         f.push(&[("bad-label", "v")], 1.0);
-        assert!(validate(&[f]).unwrap_err().reason.contains("invalid label name"));
+        assert!(validate_default(&[f]).unwrap_err().reason.contains("invalid label name"));
         let mut f = gauge("x");
         f.push(&[("a", "1")], 2.0);
-        assert!(validate(&[f]).unwrap_err().reason.contains("duplicate series"));
-        assert!(validate(&[gauge("x"), gauge("x")]).unwrap_err().reason.contains("twice"));
+        assert!(validate_default(&[f]).unwrap_err().reason.contains("duplicate series"));
+        assert!(validate_default(&[gauge("x"), gauge("x")]).unwrap_err().reason.contains("twice"));
     }
 
     #[test]
@@ -179,19 +274,19 @@ mod tests {
             }],
             ..MetricFamily::new("h", "help", MetricKind::Histogram)
         };
-        assert_eq!(validate(&[hist(vec![(1.0, 1), (f64::INFINITY, 2)], 2)]), Ok(()));
-        assert!(validate(&[hist(vec![(1.0, 2)], 2)]).unwrap_err().reason.contains("+Inf"));
-        assert!(validate(&[hist(vec![(1.0, 3), (f64::INFINITY, 2)], 2)]).unwrap_err().reason.contains("cumulative"));
-        assert!(validate(&[hist(vec![(f64::INFINITY, 2)], 3)]).unwrap_err().reason.contains("differs"));
+        assert_eq!(validate_default(&[hist(vec![(1.0, 1), (f64::INFINITY, 2)], 2)]), Ok(()));
+        assert!(validate_default(&[hist(vec![(1.0, 2)], 2)]).unwrap_err().reason.contains("+Inf"));
+        assert!(validate_default(&[hist(vec![(1.0, 3), (f64::INFINITY, 2)], 2)]).unwrap_err().reason.contains("cumulative"));
+        assert!(validate_default(&[hist(vec![(f64::INFINITY, 2)], 3)]).unwrap_err().reason.contains("differs"));
     }
 
     #[test]
     fn unit_must_be_the_name_suffix() {
         let mut f = gauge("weight_grams");
         f.unit = Some("grams".into());
-        assert_eq!(validate(std::slice::from_ref(&f)), Ok(()));
+        assert_eq!(validate_default(std::slice::from_ref(&f)), Ok(()));
         assert_eq!(f.base_name(), "weight");
         f.unit = Some("kg".into());
-        assert!(validate(&[f]).unwrap_err().reason.contains("must have a name ending"));
+        assert!(validate_default(&[f]).unwrap_err().reason.contains("must have a name ending"));
     }
 }

@@ -25,7 +25,7 @@ async fn failed_runs_remove_series_until_the_probe_recovers() {
     drop(sim);
     let scrape = wait_for(&host, |s| s.value("probe_host_probe_up", &[("probe", "silos")]) == 0.0).await;
     assert_eq!(scrape.count("potato_silo_fill_ratio"), 0, "stale series must not be served");
-    assert!(scrape.value("probe_host_probe_runs_total", &[("probe", "silos"), ("result", "probe_error")]) >= 1.0);
+    assert!(scrape.value("probe_host_probe_runs_total", &[("probe", "silos"), ("result", "api_error")]) >= 1.0);
     let (_, _, page) = host.get("/", None).await;
     assert!(page.contains("list-farms") && page.contains("Transport"), "the page says why: {page}");
 

@@ -1,11 +1,15 @@
 //! Host bindings for the `probe-host:probe@0.1.0` world, generated from `wit/`.
 //!
 //! Every import is async: potato-api calls do network I/O, and an async host function lets the
-//! run be cancelled by its timeout while it waits.
+//! run be cancelled by its timeout while it waits. The potato-api functions are also
+//! trappable: the call past a run's cap ends the run.
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "probe-host:probe/probe",
-    imports: { default: async },
+    imports: {
+        "potato:api/potatoes": async | trappable,
+        default: async,
+    },
     exports: { default: async },
 });

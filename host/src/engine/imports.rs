@@ -3,17 +3,32 @@
 use super::bindings::potato::api::{potatoes, types as wit};
 use super::bindings::probe_host::probe::{config, log, metrics};
 use super::convert::IntoWit;
+use super::RunError;
 use super::state::RunState;
 
 impl wit::Host for RunState {}
 impl metrics::Host for RunState {}
 
-type Call<T> = Result<T, wit::ApiError>;
+type Call<T> = wasmtime::Result<Result<T, wit::ApiError>>;
 
 impl RunState {
-    fn count_call(&mut self, operation: &str) {
+    /// Counts a call; past the run's cap, traps the guest instead of calling the API.
+    fn count_call(&mut self, operation: &str) -> wasmtime::Result<()> {
+        if self.api_calls >= self.max_api_calls {
+            self.halted = Some(RunError::ApiLimit(self.max_api_calls));
+            wasmtime::bail!("potato-api call limit reached ({operation})");
+        }
         self.api_calls += 1;
         tracing::trace!(probe = %self.probe, operation, "api call");
+        Ok(())
+    }
+
+    /// Notes whether the call failed (so a failing `collect` can be told apart as `api_error`).
+    fn finish<T>(&mut self, result: Result<T, wit::ApiError>) -> Call<T> {
+        if result.is_err() {
+            self.api_failures += 1;
+        }
+        Ok(result)
     }
 }
 
@@ -23,23 +38,27 @@ impl potatoes::Host for RunState {
         limit: Option<u32>,
         page_token: Option<String>,
     ) -> Call<wit::PotatoPage> {
-        self.count_call("listImportantPotatoes");
-        self.api.list_important_potatoes(limit, page_token.as_deref()).await.into_wit()
+        self.count_call("listImportantPotatoes")?;
+        let result = self.api.list_important_potatoes(limit, page_token.as_deref()).await.into_wit();
+        self.finish(result)
     }
 
     async fn get_potato(&mut self, potato_id: String) -> Call<wit::Potato> {
-        self.count_call("getPotato");
-        self.api.get_potato(&potato_id).await.into_wit()
+        self.count_call("getPotato")?;
+        let result = self.api.get_potato(&potato_id).await.into_wit();
+        self.finish(result)
     }
 
     async fn list_farms(&mut self) -> Call<Vec<wit::Farm>> {
-        self.count_call("listFarms");
-        self.api.list_farms().await.into_wit()
+        self.count_call("listFarms")?;
+        let result = self.api.list_farms().await.into_wit();
+        self.finish(result)
     }
 
     async fn list_silos(&mut self, farm_id: String) -> Call<Vec<wit::Silo>> {
-        self.count_call("listSilos");
-        self.api.list_silos(&farm_id).await.into_wit()
+        self.count_call("listSilos")?;
+        let result = self.api.list_silos(&farm_id).await.into_wit();
+        self.finish(result)
     }
 
     async fn list_orders(
@@ -48,19 +67,22 @@ impl potatoes::Host for RunState {
         limit: Option<u32>,
         page_token: Option<String>,
     ) -> Call<wit::OrderPage> {
-        self.count_call("listOrders");
+        self.count_call("listOrders")?;
         let status = status.map(super::convert::order_status_from_wit);
-        self.api.list_orders(status, limit, page_token.as_deref()).await.into_wit()
+        let result = self.api.list_orders(status, limit, page_token.as_deref()).await.into_wit();
+        self.finish(result)
     }
 
     async fn get_health(&mut self) -> Call<wit::Health> {
-        self.count_call("getHealth");
-        self.api.get_health().await.into_wit()
+        self.count_call("getHealth")?;
+        let result = self.api.get_health().await.into_wit();
+        self.finish(result)
     }
 
     async fn list_queues(&mut self) -> Call<Vec<wit::QueueStats>> {
-        self.count_call("listQueues");
-        self.api.list_queues().await.into_wit()
+        self.count_call("listQueues")?;
+        let result = self.api.list_queues().await.into_wit();
+        self.finish(result)
     }
 }
 
@@ -92,7 +114,7 @@ impl config::Host for RunState {
 }
 
 /// Cuts `s` to at most `max` bytes on a character boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
+pub fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

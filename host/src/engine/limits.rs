@@ -4,7 +4,7 @@
 //! cap" from any other trap without matching on error text.
 
 /// Table elements a probe may have: far above what compilers emit, far below harm.
-const MAX_TABLE_ELEMENTS: usize = 100_000;
+pub(crate) const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 #[derive(Debug)]
 pub(crate) struct RunLimiter {

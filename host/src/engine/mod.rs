@@ -9,6 +9,7 @@ mod bindings;
 mod convert;
 mod epoch;
 mod imports;
+pub use imports::truncate;
 mod limits;
 mod output;
 mod state;
@@ -22,7 +23,7 @@ use state::RunState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::Config;
+use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::WasiCtxBuilder;
 
@@ -44,12 +45,18 @@ pub enum LoadError {
 /// Why one run failed. The kinds are a bounded set, usable as a label value.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("timed out after {0:?}")]
+    #[error("timed out after {0:?} (wall clock)")]
     Timeout(Duration),
+    #[error("used more than its {0:?} of CPU time")]
+    Cpu(Duration),
     #[error("ran out of memory: {0}")]
     Memory(String),
     #[error("trapped: {0}")]
     Trap(String),
+    #[error("made more than its {0} potato-api calls in one run")]
+    ApiLimit(u32),
+    #[error("collect returned an error after a potato-api call failed: {0}")]
+    ApiError(String),
     #[error("collect returned an error: {0}")]
     ProbeError(String),
 }
@@ -59,22 +66,35 @@ impl RunError {
     pub fn kind(&self) -> &'static str {
         match self {
             RunError::Timeout(_) => "timeout",
+            RunError::Cpu(_) => "cpu",
             RunError::Memory(_) => "memory",
             RunError::Trap(_) => "trap",
+            RunError::ApiLimit(_) => "api_limit",
+            RunError::ApiError(_) => "api_error",
             RunError::ProbeError(_) => "probe_error",
         }
     }
 }
 
-/// Per-run inputs and limits.
+/// Per-run inputs.
 #[derive(Debug, Clone)]
 pub struct RunContext {
     pub api: PotatoApi,
     pub config: Arc<BTreeMap<String, String>>,
+    pub limits: RunLimits,
+}
+
+/// What one run may use.
+#[derive(Debug, Clone, Copy)]
+pub struct RunLimits {
     /// Wall-clock limit for the whole run, host calls included.
     pub timeout: Duration,
-    /// Cap on the instance's linear memories and tables.
+    /// CPU time in guest code (measured in epoch ticks while the guest runs).
+    pub cpu: Duration,
+    /// Cap on the instance's linear memories.
     pub memory_bytes: usize,
+    /// potato-api calls allowed; the call past it traps.
+    pub max_api_calls: u32,
 }
 
 /// The outcome of a successful run.
@@ -98,19 +118,65 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// Pool sizing per component: generous for what `wasm32-wasip2` toolchains emit (Rust: one or
+/// two core instances and one memory; Python and JS components link a few more).
+const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+const MEMORIES_PER_COMPONENT: u32 = 4;
+const TABLES_PER_COMPONENT: u32 = 16;
+
 /// How often the epoch advances; a running guest yields to the async runtime at each tick, so a
 /// busy loop cannot hold a worker thread past its run's timeout.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// What the engine is sized for.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings {
+    /// How many probes may run at the same time (each runs one instance at a time).
+    pub max_concurrent_runs: u32,
+    /// The largest memory limit of any probe.
+    pub max_memory_bytes: usize,
+}
+
+impl EngineSettings {
+    /// Room for `probes` probes (and some headroom for probes added later), each with at most
+    /// `max_memory_bytes` of linear memory.
+    pub fn for_probes(probes: usize, max_memory_bytes: usize) -> Self {
+        let runs = u32::try_from(probes).unwrap_or(u32::MAX).saturating_mul(2).max(16);
+        Self { max_concurrent_runs: runs, max_memory_bytes }
+    }
+}
+
 impl Engine {
     /// Creates the engine and links WASI (empty context) and the probe world's imports.
     ///
+    /// Instances come from wasmtime's pooling allocator, sized from `settings`: a fresh instance
+    /// per run then costs microseconds (slots are reused, memories reset copy-on-write).
+    ///
     /// # Errors
-    /// If wasmtime rejects the configuration (for example on an unsupported CPU).
-    pub fn new() -> anyhow::Result<Self> {
+    /// If wasmtime rejects the configuration (for example on an unsupported CPU, or when the
+    /// pool cannot reserve its virtual memory).
+    pub fn new(settings: EngineSettings) -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        let slots = settings.max_concurrent_runs;
+        // Reserve only what a probe may use (plus guard), not wasmtime's 4 GiB default, so a
+        // large pool stays cheap in address space.
+        let memory = settings.max_memory_bytes.next_multiple_of(64 << 10);
+        config.memory_reservation(memory as u64);
+        config.memory_reservation_for_growth(0);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(slots)
+            .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
+            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+            .total_memories(slots.saturating_mul(MEMORIES_PER_COMPONENT))
+            .max_memories_per_component(MEMORIES_PER_COMPONENT)
+            .total_tables(slots.saturating_mul(TABLES_PER_COMPONENT))
+            .max_tables_per_component(TABLES_PER_COMPONENT)
+            .table_elements(limits::MAX_TABLE_ELEMENTS)
+            .max_memory_size(memory)
+            .total_stacks(slots);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = wasmtime::Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -160,6 +226,7 @@ impl Probe {
     /// A [`RunError`] saying why: timeout, memory, trap, or the probe's own error. Output
     /// validation is the caller's job.
     pub async fn run(&self, ctx: RunContext) -> Result<RunOutput, RunError> {
+        let limits = ctx.limits;
         let output = CapturedOutput::new(OUTPUT_CAPTURE_BYTES);
         let mut store = wasmtime::Store::new(
             &self.engine,
@@ -167,33 +234,52 @@ impl Probe {
                 probe: self.name.clone(),
                 api: ctx.api,
                 config: ctx.config,
-                limits: limits::RunLimiter::new(ctx.memory_bytes),
+                limits: limits::RunLimiter::new(limits.memory_bytes),
                 // No preopened directories, environment, arguments or sockets: a probe reaches
                 // the world only through the imports in its WIT world.
                 wasi: WasiCtxBuilder::new().stdout(output.clone()).stderr(output.clone()).build(),
                 table: ResourceTable::new(),
+                max_api_calls: limits.max_api_calls,
                 api_calls: 0,
+                api_failures: 0,
+                halted: None,
             },
         );
         store.limiter(|s| &mut s.limits);
-        store.epoch_deadline_async_yield_and_update(1);
+        // Each epoch tick that finds the guest running costs it one tick of its CPU budget, and
+        // yields to the runtime so the wall-clock timeout (and everything else) gets to run.
+        // Time spent inside host calls does not tick: it is bounded by the timeout instead.
+        let budget = (limits.cpu.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64;
+        let mut ticks = 0u64;
+        store.epoch_deadline_callback(move |mut store| {
+            ticks += 1;
+            if ticks > budget {
+                store.data_mut().halted = Some(RunError::Cpu(limits.cpu));
+                wasmtime::bail!("CPU time limit reached");
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store.set_epoch_deadline(1);
 
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.call_collect(&mut store).await
         };
-        let result = tokio::time::timeout(ctx.timeout, run).await;
+        let result = tokio::time::timeout(limits.timeout, run).await;
         let tail = self.forward_output(&output);
-        let api_calls = store.data().api_calls;
+        let state = store.data_mut();
+        let api_calls = state.api_calls;
         match result {
-            Err(_) => Err(RunError::Timeout(ctx.timeout)),
-            Ok(Err(_)) if store.data().limits.hit.is_some() => {
-                Err(RunError::Memory(store.data().limits.hit.clone().unwrap_or_default()))
-            }
-            Ok(Err(trap)) if tail.is_empty() => Err(RunError::Trap(root_cause(&trap))),
-            Ok(Err(trap)) => {
-                Err(RunError::Trap(format!("{}\nprobe output before the trap:\n{tail}", root_cause(&trap))))
-            }
+            Err(_) => Err(RunError::Timeout(limits.timeout)),
+            Ok(Err(_)) if state.limits.hit.is_some() => Err(RunError::Memory(state.limits.hit.take().unwrap_or_default())),
+            Ok(Err(trap)) => Err(state.halted.take().unwrap_or_else(|| {
+                if tail.is_empty() {
+                    RunError::Trap(root_cause(&trap))
+                } else {
+                    RunError::Trap(format!("{}\nprobe output before the trap:\n{tail}", root_cause(&trap)))
+                }
+            })),
+            Ok(Ok(Err(message))) if state.api_failures > 0 => Err(RunError::ApiError(message)),
             Ok(Ok(Err(message))) => Err(RunError::ProbeError(message)),
             Ok(Ok(Ok(families))) => {
                 Ok(RunOutput { families: families.into_iter().map(convert::family_from_wit).collect(), api_calls })

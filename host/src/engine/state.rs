@@ -15,7 +15,12 @@ pub(crate) struct RunState {
     pub(crate) limits: RunLimiter,
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
+    pub(crate) max_api_calls: u32,
     pub(crate) api_calls: u32,
+    /// Calls that returned an error to the probe.
+    pub(crate) api_failures: u32,
+    /// Why the host stopped the run, when it trapped the guest on purpose.
+    pub(crate) halted: Option<super::RunError>,
 }
 
 impl WasiView for RunState {

@@ -36,6 +36,11 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
         "potato-api calls made by the probe's last successful run.",
         MetricKind::Gauge,
     );
+    let mut failing = MetricFamily::new(
+        "probe_host_probe_consecutive_failures",
+        "Failed runs since the probe's last success (runs back off while this grows).",
+        MetricKind::Gauge,
+    );
     let mut rejected = MetricFamily::new(
         "probe_host_probe_rejected_families",
         "Families of this probe not served because a probe loaded earlier exports the same name.",
@@ -61,7 +66,8 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
         } else {
             series.push(&probe, 0.0);
         }
+        failing.push(&probe, f64::from(status.consecutive_failures));
         rejected.push(&probe, *conflicts as f64);
     }
-    vec![up, loaded, runs, duration, last_success, series, api_calls, rejected]
+    vec![up, loaded, runs, duration, last_success, series, api_calls, failing, rejected]
 }

@@ -1,21 +1,18 @@
 //! Probe loading: where probes come from (config entries, a directory of `*.wasm`) and turning
 //! their bytes into compiled [`engine::Probe`]s.
 
-use crate::config::{Config, ProbeDefaults};
+use crate::config::{Config, ProbeSettings};
 use crate::engine::{self, Engine, LoadError};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Everything the host needs to know to load and schedule one probe.
 #[derive(Debug, Clone)]
 pub struct ProbeSpec {
     pub name: String,
     pub path: PathBuf,
-    pub interval: Duration,
-    pub timeout: Duration,
-    pub memory_bytes: usize,
+    pub settings: ProbeSettings,
     pub config: Arc<BTreeMap<String, String>>,
 }
 
@@ -47,9 +44,7 @@ pub fn specs_from_config(config: &Config, base_dir: &Path) -> Result<Vec<ProbeSp
         specs.push(ProbeSpec {
             name,
             path,
-            interval: p.interval.unwrap_or(config.defaults.interval),
-            timeout: p.timeout.unwrap_or(config.defaults.timeout),
-            memory_bytes: p.memory.unwrap_or(config.defaults.memory),
+            settings: config.defaults.overridden_by(p),
             config: Arc::new(p.config.clone()),
         });
     }
@@ -60,7 +55,7 @@ pub fn specs_from_config(config: &Config, base_dir: &Path) -> Result<Vec<ProbeSp
 ///
 /// # Errors
 /// When the directory cannot be read.
-pub fn specs_from_dir(dir: &Path, defaults: &ProbeDefaults) -> Result<Vec<ProbeSpec>, String> {
+pub fn specs_from_dir(dir: &Path, defaults: &ProbeSettings) -> Result<Vec<ProbeSpec>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read probes directory {}: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -74,9 +69,7 @@ pub fn specs_from_dir(dir: &Path, defaults: &ProbeDefaults) -> Result<Vec<ProbeS
             Ok(ProbeSpec {
                 name: name_from_path(&path)?,
                 path,
-                interval: defaults.interval,
-                timeout: defaults.timeout,
-                memory_bytes: defaults.memory,
+                settings: defaults.clone(),
                 config: Arc::default(),
             })
         })

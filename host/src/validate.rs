@@ -117,7 +117,11 @@ fn check_family(family: &MetricFamily, limits: &OutputLimits) -> Result<(), Stri
     let mut series = HashSet::new();
     for sample in &family.samples {
         if sample.labels.len() > limits.max_labels_per_sample {
-            return Err(format!("a sample has {} labels, over the cap of {}", sample.labels.len(), limits.max_labels_per_sample));
+            return Err(format!(
+                "a sample has {} labels, over the cap of {}",
+                sample.labels.len(),
+                limits.max_labels_per_sample
+            ));
         }
         let mut label_names = HashSet::new();
         for (name, value) in &sample.labels {
@@ -276,7 +280,9 @@ mod tests {
         };
         assert_eq!(validate_default(&[hist(vec![(1.0, 1), (f64::INFINITY, 2)], 2)]), Ok(()));
         assert!(validate_default(&[hist(vec![(1.0, 2)], 2)]).unwrap_err().reason.contains("+Inf"));
-        assert!(validate_default(&[hist(vec![(1.0, 3), (f64::INFINITY, 2)], 2)]).unwrap_err().reason.contains("cumulative"));
+        assert!(
+            validate_default(&[hist(vec![(1.0, 3), (f64::INFINITY, 2)], 2)]).unwrap_err().reason.contains("cumulative")
+        );
         assert!(validate_default(&[hist(vec![(f64::INFINITY, 2)], 3)]).unwrap_err().reason.contains("differs"));
     }
 

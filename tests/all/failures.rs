@@ -1,70 +1,135 @@
-//! Probes that fail in every way the host must survive: each failure is named in the
-//! self-metrics and on the landing page, and the healthy probe's series are untouched.
+//! Hostile and broken probes, run together with a healthy one: each failure is named in the
+//! self-metrics and on the landing page, `/metrics` keeps answering, and the healthy probe's
+//! series are exactly what they should be.
 
-use crate::support::{self, Host, TempDir};
+use crate::support::{self, Host, TempDir, exposition::Scrape};
+use potato_sim::{DEFAULT_SEED, Dataset, Fault};
+use std::time::{Duration, Instant};
+
+/// (probe name, extra config, expected result, text the landing page shows for it)
+const HOSTILE: &[(&str, &str, &str, &str)] = &[
+    ("panics", r#"config = { mode = "panic" }"#, "trap", "misbehave was told to panic"),
+    ("recurses", r#"config = { mode = "recurse" }"#, "trap", "call stack exhausted"),
+    ("errors", r#"config = { mode = "error" }"#, "probe_error", "misbehave was told to fail"),
+    ("loops", "timeout = \"5s\"\ncpu = \"200ms\"\nconfig = { mode = \"loop\" }", "cpu", "CPU time"),
+    ("slow", "timeout = \"300ms\"\nconfig = { mode = \"loop\" }", "timeout", "timed out"),
+    ("hoards", "memory = \"16MiB\"\nconfig = { mode = \"alloc\" }", "memory", "over the 16777216-byte limit"),
+    ("badname", r#"config = { mode = "invalid-name" }"#, "invalid_output", "invalid metric name"),
+    ("badlabel", r#"config = { mode = "invalid-label" }"#, "invalid_output", "invalid label name"),
+    ("dupes", r#"config = { mode = "duplicate" }"#, "invalid_output", "duplicate series"),
+    // With the default 64 MiB a million samples do not fit in the guest (a `memory` failure);
+    // with more room the output cap is what stops them.
+    (
+        "million",
+        "memory = \"256MiB\"\nconfig = { mode = \"million\" }",
+        "invalid_output",
+        "1000000 samples, over the cap",
+    ),
+    ("cardinal", r#"config = { mode = "cardinality" }"#, "invalid_output", "100000 samples, over the cap"),
+    ("hammer", r#"config = { mode = "api-loop" }"#, "api_limit", "more than its 200 potato-api calls"),
+    ("stuck", "timeout = \"1s\"\nconfig = { mode = \"get-potato\" }", "timeout", "timed out"),
+];
 
 #[tokio::test]
-async fn failing_probes_leave_the_others_serving() {
+async fn hostile_probes_leave_the_host_and_the_healthy_probe_alone() {
     let sim = support::simulator().await;
-    let dir = TempDir::new("failures");
-    let not_a_component = dir.path().join("garbage.wasm");
-    std::fs::write(&not_a_component, b"\0asm this is not a component").expect("write");
+    // The server never answers getPotato: "stuck" blocks inside a host call.
+    sim.set_fault("getPotato", Some(Fault::Hang));
+    let dir = TempDir::new("hostile");
     let misbehave = support::probe("misbehave");
     let mut config = support::api_section(&sim, dir.path());
     config += &support::probe_entry("silos", &support::probe("silos"), "");
-    config += &support::probe_entry("garbage", &not_a_component, "");
-    for (name, extra) in [
-        ("panics", "config = { mode = \"panic\" }"),
-        ("errors", "config = { mode = \"error\" }"),
-        ("loops", "timeout = \"300ms\"\nconfig = { mode = \"loop\" }"),
-        ("hoards", "memory = \"16MiB\"\nconfig = { mode = \"alloc\" }"),
-        ("badname", "config = { mode = \"invalid-name\" }"),
-        ("chatty", "config = { mode = \"print\", name = \"chatty_ok\" }"),
-    ] {
+    for (name, extra, _, _) in HOSTILE {
         config += &support::probe_entry(name, &misbehave, extra);
     }
-    let host = Host::start(&config);
+    let escape = format!("config = {{ mode = \"escape\", target = \"{}\" }}", sim.addr());
+    config += &support::probe_entry("escape", &misbehave, &escape);
+    let mut host = Host::start(&config);
     host.wait_ready().await;
-    let scrape = host.scrape().await;
 
-    // The healthy probe is up and serving.
-    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "silos")]), 1.0);
-    assert!(scrape.count("potato_silo_fill_ratio") > 0);
-    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "chatty")]), 1.0);
-    assert_eq!(scrape.value("chatty_ok", &[("source", "misbehave")]), 1.0);
-
-    // Each failure is counted under its own result, and the failing probe is down.
-    for (probe, result) in [
-        ("panics", "trap"),
-        ("errors", "probe_error"),
-        ("loops", "timeout"),
-        ("hoards", "memory"),
-        ("badname", "invalid_output"),
-    ] {
-        assert_eq!(scrape.value("probe_host_probe_up", &[("probe", probe)]), 0.0, "{probe}");
-        assert!(
-            scrape.value("probe_host_probe_runs_total", &[("probe", probe), ("result", result)]) >= 1.0,
-            "{probe} should have failed with {result}; log:\n{}",
-            host.log()
-        );
-        assert_eq!(scrape.value("probe_host_probe_runs_total", &[("probe", probe), ("result", "success")]), 0.0);
-        assert_eq!(scrape.value("probe_host_probe_series", &[("probe", probe)]), 0.0);
+    // Scrape repeatedly while the hostile probes keep running (and failing).
+    let started = Instant::now();
+    let mut scrapes = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        let t = Instant::now();
+        let scrape = host.scrape().await;
+        assert!(t.elapsed() < Duration::from_secs(1), "a scrape took {:?}", t.elapsed());
+        assert_healthy_probe_exact(&scrape);
+        scrapes += 1;
     }
-    // The file that is not a component never loaded, and says why.
-    assert_eq!(scrape.value("probe_host_probe_loaded", &[("probe", "garbage")]), 0.0);
-    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "garbage")]), 0.0);
+    assert!(scrapes > 10);
 
+    let scrape = host.scrape().await;
     let (_, _, page) = host.get("/", None).await;
-    assert!(page.contains("not a WebAssembly component") && page.contains("garbage.wasm"), "{page}");
-    assert!(page.contains("misbehave was told to panic"), "the trap message reaches the page: {page}");
-    assert!(page.contains("misbehave was told to fail"));
-    assert!(page.contains("over the 16777216-byte limit"), "{page}");
-    assert!(page.contains("invalid metric name"), "{page}");
+    for (probe, _, result, message) in HOSTILE {
+        let runs = |r: &str| scrape.value("probe_host_probe_runs_total", &[("probe", probe), ("result", r)]);
+        assert!(runs(result) >= 1.0, "{probe} should fail with {result}; log:\n{}", host.log());
+        assert_eq!(runs("success"), 0.0, "{probe}");
+        assert_eq!(scrape.value("probe_host_probe_up", &[("probe", probe)]), 0.0, "{probe}");
+        assert_eq!(scrape.value("probe_host_probe_series", &[("probe", probe)]), 0.0, "{probe}");
+        assert!(page.contains(message), "the page should say {message:?} for {probe}:\n{page}");
+    }
+
+    // WASI gives nothing: no files, environment, sockets or name lookups.
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "escape")]), 1.0, "{}", host.log());
+    for attempt in ["file", "env", "socket", "dns"] {
+        assert_eq!(scrape.value("misbehave_escape", &[("attempt", attempt)]), 0.0, "{attempt} escaped the sandbox");
+    }
+    // The probe looping on the API was stopped at its cap, not left to hammer the target.
+    let health_calls = sim.requests("getHealth");
+    let hammer_runs = scrape.value("probe_host_probe_runs_total", &[("probe", "hammer"), ("result", "api_limit")]);
+    // (one more run may be under way when the simulator's counter is read)
+    assert!(health_calls as f64 <= 200.0 * (hammer_runs + 1.0), "{health_calls} calls in {hammer_runs} runs");
 
     let log = host.log();
-    assert!(
-        log.contains("misbehave says hello on stdout") && log.contains("chatty"),
-        "probe stdout reaches the log tagged with the probe:\n{log}"
-    );
-    assert!(!log.contains("panicked at 'internal error"), "the host never panics:\n{log}");
+    assert!(log.contains("misbehave was told to panic"), "a probe's stderr reaches the log:\n{log}");
+    assert!(!log.contains("panicked at host/"), "the host itself never panics:\n{log}");
+    assert!(host.is_running(), "the host is still up");
+}
+
+/// The healthy probe's series, exactly as the data set says.
+fn assert_healthy_probe_exact(scrape: &Scrape) {
+    let data = Dataset::generate(DEFAULT_SEED);
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "silos")]), 1.0);
+    assert_eq!(scrape.count("potato_silo_fill_ratio"), data.silos.len());
+    for silo in &data.silos {
+        let labels = [("farm", silo.farm_id.as_str()), ("silo", silo.id.as_str())];
+        assert_eq!(scrape.value("potato_silo_fill_ratio", &labels), silo.stored_kg / silo.capacity_kg);
+    }
+}
+
+#[tokio::test]
+async fn files_that_are_not_probes_are_reported_and_the_rest_load() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("badinput");
+    let garbage = dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"this is not wasm at all").expect("write");
+    let core = dir.path().join("core.wasm");
+    // The smallest valid core module: magic and version 1.
+    std::fs::write(&core, b"\0asm\x01\0\0\0").expect("write");
+    let missing = dir.path().join("missing.wasm");
+    let mut config = support::api_section(&sim, dir.path());
+    config += &support::probe_entry("silos", &support::probe("silos"), "");
+    config += &support::probe_entry("garbage", &garbage, "");
+    config += &support::probe_entry("core", &core, "");
+    config += &support::probe_entry("missing", &missing, "");
+    config += &support::probe_entry("otherworld", &support::probe("otherworld"), "");
+    config += &support::probe_entry("unknownimport", &support::probe("unknownimport"), "");
+    let host = Host::start(&config);
+    host.wait_ready().await;
+
+    let scrape = host.scrape().await;
+    assert_healthy_probe_exact(&scrape);
+    let (_, _, page) = host.get("/", None).await;
+    for (probe, message) in [
+        ("garbage", "not a WebAssembly component"),
+        ("core", "a core WebAssembly module, not a component"),
+        ("missing", "cannot read probe"),
+        ("otherworld", "does not fit the world probe-host:probe/probe@0.1.0"),
+        ("unknownimport", "example:unknown/thing"),
+    ] {
+        assert_eq!(scrape.value("probe_host_probe_loaded", &[("probe", probe)]), 0.0, "{probe}");
+        assert!(page.contains(message), "the page should say {message:?} for {probe}:\n{page}");
+        assert!(host.log().contains(&format!("{probe}.wasm")), "the log names the file of {probe}");
+    }
 }

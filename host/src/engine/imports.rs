@@ -1,9 +1,9 @@
 //! The host side of the world's imports: `potato:api/potatoes`, `log` and `config`.
 
+use super::RunError;
 use super::bindings::potato::api::{potatoes, types as wit};
 use super::bindings::probe_host::probe::{config, log, metrics};
 use super::convert::IntoWit;
-use super::RunError;
 use super::state::RunState;
 
 impl wit::Host for RunState {}

@@ -23,8 +23,8 @@ use state::RunState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// The WIT world every probe is built against.
@@ -38,6 +38,11 @@ const OUTPUT_CAPTURE_BYTES: usize = 16 * 1024;
 pub enum LoadError {
     #[error("not a WebAssembly component: {0}")]
     NotAComponent(String),
+    #[error(
+        "a core WebAssembly module, not a component: build the probe for wasm32-wasip2 (or wrap \
+         the module with `wasm-tools component new`)"
+    )]
+    CoreModule,
     #[error("does not fit the world {WORLD}: {0}")]
     WorldMismatch(String),
 }
@@ -193,6 +198,14 @@ impl Engine {
     /// [`LoadError::WorldMismatch`] if it imports something the host does not provide or does
     /// not export `collect` with the right type.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<Probe, LoadError> {
+        // The header says which kind of binary this is; name the common mistake plainly.
+        match bytes.get(..8) {
+            Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::CoreModule),
+            Some([0, b'a', b's', b'm', ..]) => {}
+            _ => {
+                return Err(LoadError::NotAComponent("the file does not start with the WebAssembly magic bytes".into()));
+            }
+        }
         let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::NotAComponent(root_cause(&e)))?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
         let pre = ProbePre::new(pre).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
@@ -271,7 +284,9 @@ impl Probe {
         let api_calls = state.api_calls;
         match result {
             Err(_) => Err(RunError::Timeout(limits.timeout)),
-            Ok(Err(_)) if state.limits.hit.is_some() => Err(RunError::Memory(state.limits.hit.take().unwrap_or_default())),
+            Ok(Err(_)) if state.limits.hit.is_some() => {
+                Err(RunError::Memory(state.limits.hit.take().unwrap_or_default()))
+            }
             Ok(Err(trap)) => Err(state.halted.take().unwrap_or_else(|| {
                 if tail.is_empty() {
                     RunError::Trap(root_cause(&trap))
@@ -305,8 +320,12 @@ impl Probe {
 /// Lines of a probe's output quoted in a trap's error.
 const TRAP_CONTEXT_LINES: usize = 3;
 
+/// The cause first (`wasm trap: call stack exhausted`), then the first frames of the wasm
+/// backtrace when there is one.
 fn root_cause(err: &wasmtime::Error) -> String {
-    first_lines(&format!("{err:#}"), 6)
+    let cause = err.root_cause().to_string();
+    let outer = err.to_string();
+    if outer == cause { cause } else { format!("{cause}\n{}", first_lines(&outer, 5)) }
 }
 
 /// Wasm backtraces can be long; keep the message and the first frames.

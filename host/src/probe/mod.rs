@@ -66,12 +66,7 @@ pub fn specs_from_dir(dir: &Path, defaults: &ProbeSettings) -> Result<Vec<ProbeS
     paths
         .into_iter()
         .map(|path| {
-            Ok(ProbeSpec {
-                name: name_from_path(&path)?,
-                path,
-                settings: defaults.clone(),
-                config: Arc::default(),
-            })
+            Ok(ProbeSpec { name: name_from_path(&path)?, path, settings: defaults.clone(), config: Arc::default() })
         })
         .collect()
 }

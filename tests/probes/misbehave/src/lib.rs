@@ -5,6 +5,7 @@
 
 wit_bindgen::generate!({ path: "../../../wit", world: "probe-host:probe/probe", generate_all });
 
+use potato::api::potatoes::{get_health, get_potato};
 use probe_host::probe::config;
 use probe_host::probe::metrics::{Label, MetricType, Sample, SampleValue};
 
@@ -31,13 +32,71 @@ impl Guest for Misbehave {
                     std::hint::black_box(&hoard);
                 }
             }
+            "recurse" => {
+                std::hint::black_box(recurse(1));
+            }
             "invalid-name" => return Ok(vec![gauge("not a metric name", 1.0)]),
+            "invalid-label" => {
+                let mut g = gauge("misbehave_bad_label", 1.0);
+                g.samples[0].labels[0].name = "bad-label".into();
+                return Ok(vec![g]);
+            }
+            "duplicate" => {
+                let mut g = gauge("misbehave_duplicate", 1.0);
+                g.samples.push(g.samples[0].clone());
+                return Ok(vec![g]);
+            }
+            "million" => return Ok(vec![many("misbehave_million", 1_000_000, |_| "same".into())]),
+            "cardinality" => return Ok(vec![many("misbehave_cardinality", 100_000, |i| format!("user-{i}"))]),
+            "api-loop" => loop {
+                let _ = get_health();
+            },
+            "get-potato" => {
+                get_potato("potato-00001").map_err(|e| format!("get-potato: {e:?}"))?;
+            }
+            "escape" => return Ok(vec![escape_attempts()]),
             "print" => println!("misbehave says hello on stdout"),
             other => return Err(format!("unknown mode {other:?}")),
         }
         let name = config::get("name").unwrap_or_else(|| "misbehave_ok".into());
         Ok(vec![gauge(&name, 1.0)])
     }
+}
+
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    // Not a tail call: every frame stays on the stack until it overflows.
+    std::hint::black_box(recurse(depth + 1)).wrapping_add(depth)
+}
+
+/// One family with `n` samples, the `id` label of sample `i` given by `value(i)`.
+fn many(name: &str, n: usize, value: impl Fn(usize) -> String) -> MetricFamily {
+    let mut family = gauge(name, 1.0);
+    family.samples = (0..n)
+        .map(|i| Sample {
+            labels: vec![Label { name: "id".into(), value: value(i) }],
+            value: SampleValue::Number(i as f64),
+        })
+        .collect();
+    family
+}
+
+/// Tries to reach the world through WASI; each sample is 1 if the attempt got anything.
+fn escape_attempts() -> MetricFamily {
+    let file = std::fs::read("/etc/passwd").is_ok() || std::fs::read_dir("/").is_ok() || std::fs::read_dir(".").is_ok();
+    let env = std::env::vars().next().is_some() || std::env::args().next().is_some();
+    let target = config::get("target").unwrap_or_else(|| "127.0.0.1:80".into());
+    let socket = std::net::TcpStream::connect(target.as_str()).is_ok();
+    let dns = std::net::ToSocketAddrs::to_socket_addrs(&("localhost", 80)).is_ok();
+    let mut family = gauge("misbehave_escape", 0.0);
+    family.samples = [("file", file), ("env", env), ("socket", socket), ("dns", dns)]
+        .into_iter()
+        .map(|(attempt, ok)| Sample {
+            labels: vec![Label { name: "attempt".into(), value: attempt.into() }],
+            value: SampleValue::Number(if ok { 1.0 } else { 0.0 }),
+        })
+        .collect();
+    family
 }
 
 fn gauge(name: &str, value: f64) -> MetricFamily {

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Set-up shared by scripts/demo.sh and scripts/test.sh, idempotent, for a fresh machine with
-# only rustup and cargo: the wasm target for probes, and (for tests) promtool.
+# only rustup and cargo: the wasm target for probes, and (for tests) promtool and wrk.
 set -euo pipefail
 
 rustup target add wasm32-wasip2 >/dev/null
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 
-if [ "${1:-}" = "--with-promtool" ] && ! command -v promtool >/dev/null; then
-  echo "setup: installing promtool (Debian package prometheus)" >&2
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+# The test suite drives real tools from Debian's packages: promtool (package prometheus) and wrk.
+if [ "${1:-}" = "--test-tools" ]; then
+  missing=()
+  command -v promtool >/dev/null || missing+=(prometheus)
+  command -v wrk >/dev/null || missing+=(wrk)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]} (Debian packages)" >&2
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
 fi

@@ -7,7 +7,7 @@ export CARGO_TERM_COLOR=never
 step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
 
 step "set-up"
-scripts/setup.sh --with-promtool
+scripts/setup.sh --test-tools
 
 step "format"
 cargo fmt --all -- --check

@@ -104,6 +104,9 @@ struct OnceArgs {
     /// Run timeout.
     #[arg(long, default_value = "30s", value_parser = config::parse_duration)]
     timeout: Duration,
+    /// Timeout of each potato-api request.
+    #[arg(long, default_value = "10s", value_parser = config::parse_duration)]
+    api_timeout: Duration,
 }
 
 #[derive(Debug, clap::Args)]
@@ -184,10 +187,18 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         probes.extend(probe::specs_from_config(c, base).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
     }
     if let Some(dir) = &args.probes_dir {
-        probes.extend(probe::specs_from_dir(dir, &defaults).map_err(anyhow::Error::msg)?);
+        // A missing or unreadable directory is the probes' problem, not the config's: report it
+        // and run the probes we have.
+        match probe::specs_from_dir(dir, &defaults) {
+            Ok(specs) => probes.extend(specs),
+            Err(e) => tracing::error!("{e}"),
+        }
+    }
+    if args.config.is_none() && args.probes_dir.is_none() {
+        bail!("no probes: give --config with [[probes]] entries and/or --probes-dir with *.wasm files");
     }
     if probes.is_empty() {
-        bail!("no probes: give --config with [[probes]] entries or --probes-dir with *.wasm files");
+        tracing::warn!("no probes to run: serving only the host's own metrics");
     }
 
     let api = match (&config, &args.api.api_url) {
@@ -274,7 +285,7 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     };
     let mut settings =
         ApiSettings::new(url, read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?);
-    settings.timeout = args.timeout;
+    settings.timeout = args.api_timeout;
     let api = PotatoApi::new(&settings)?;
     let engine = Arc::new(Engine::new(EngineSettings::for_probes(1, ProbeSettings::default().memory))?);
     let spec = ProbeSpec {

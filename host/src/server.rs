@@ -16,6 +16,10 @@ use tokio::net::TcpListener;
 /// A scraper that stalls mid-request must not hold a connection (and a task) forever.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Requests are GETs: their head never needs more than this (hyper answers 431 past it), and
+/// bodies are never read.
+const MAX_REQUEST_HEAD_BYTES: usize = 16 * 1024;
+
 /// Serves until the task is dropped or aborted.
 pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>) {
     loop {
@@ -35,7 +39,11 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>) {
                 async move { Ok::<_, std::convert::Infallible>(handle(&table, &req)) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .max_buf_size(MAX_REQUEST_HEAD_BYTES);
             if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%peer, "connection ended: {e}");
             }

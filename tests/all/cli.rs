@@ -72,3 +72,32 @@ fn version_and_bad_config() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("bad.toml") && stderr.contains("soon"), "{stderr}");
 }
+
+#[tokio::test]
+async fn api_faults_reach_the_probe_as_typed_errors() {
+    use potato_sim::Fault;
+    let sim = support::simulator().await;
+    let misbehave = support::probe("misbehave");
+    let misbehave = misbehave.to_str().expect("utf-8");
+    let url = sim.base_url();
+    // The probe formats the `api-error` it receives from get-potato with {:?}.
+    for (fault, expected) in [
+        (Fault::Status(503), "ServerError(HttpError { status: 503"),
+        (Fault::Status(500), "ServerError(HttpError { status: 500"),
+        (Fault::RateLimited { retry_after_secs: 7 }, "RateLimited(7)"),
+        (Fault::MalformedJson, "InvalidResponse("),
+        (Fault::HugeBody { bytes: 20 << 20 }, "InvalidResponse(\"response body too large"),
+        (Fault::Hang, "get-potato: ApiError::Timeout"),
+    ] {
+        sim.set_fault("getPotato", Some(fault.clone()));
+        let args = [misbehave, "--api-url", &url, "--config", "mode=get-potato", "--api-timeout", "1s"];
+        let out = once(&args, sim.token()).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{fault:?}");
+        assert!(stderr.contains(expected), "{fault:?}: expected {expected:?} in\n{stderr}");
+        assert!(stderr.contains("a potato-api call failed"), "counted as api_error: {stderr}");
+    }
+    sim.set_fault("getPotato", None);
+    let out = once(&[misbehave, "--api-url", &url, "--config", "mode=get-potato"], sim.token()).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -7,6 +7,8 @@ mod api;
 mod cli;
 mod end_to_end;
 mod failures;
+mod load;
 mod promtool;
 mod scheduling;
+mod server;
 mod support;

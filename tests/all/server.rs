@@ -28,7 +28,8 @@ async fn only_get_and_head_and_bounded_requests() {
     host.wait_ready().await;
     let url = host.url.clone();
     tokio::task::spawn_blocking(move || {
-        let post = raw_request(&url, b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let post =
+            raw_request(&url, b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         assert!(post.starts_with("HTTP/1.1 405"), "{post}");
         let head = raw_request(&url, b"HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assert!(head.starts_with("HTTP/1.1 200") && !head.contains("# TYPE"), "{head}");

@@ -203,7 +203,9 @@ impl Engine {
             Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::CoreModule),
             Some([0, b'a', b's', b'm', ..]) => {}
             _ => {
-                return Err(LoadError::NotAComponent("the file does not start with the WebAssembly magic bytes".into()));
+                return Err(LoadError::NotAComponent(
+                    "the file does not start with the WebAssembly magic bytes".into(),
+                ));
             }
         }
         let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::NotAComponent(root_cause(&e)))?;

@@ -1,52 +1,31 @@
 //! Silos probe: fill ratio, temperature and humidity of every silo on every farm, and whether
 //! each farm is active.
 
-wit_bindgen::generate!({ path: "../../wit", world: "probe-host:probe/probe", generate_all });
-
-use potato::api::potatoes::{list_farms, list_silos};
-use probe_host::probe::metrics::{Label, MetricType, Sample, SampleValue};
+use probe_sdk::{Gauge, MetricFamily, Probe, api};
 
 struct Silos;
-export!(Silos);
+probe_sdk::probe!(Silos);
 
-impl Guest for Silos {
+impl Probe for Silos {
     fn collect() -> Result<Vec<MetricFamily>, String> {
-        let farms = list_farms().map_err(|e| format!("list-farms: {e:?}"))?;
-        let mut active = gauge("potato_farm_active", "1 if the farm is active, else 0.", None);
-        let mut fill = gauge("potato_silo_fill_ratio", "Stored weight over capacity.", Some("ratio"));
-        let mut temperature = gauge("potato_silo_temperature_celsius", "Temperature inside the silo.", Some("celsius"));
-        let mut humidity = gauge("potato_silo_humidity_percent", "Relative humidity inside the silo.", None);
+        let farms = api::list_farms().map_err(|e| format!("list-farms: {e}"))?;
+        let mut active = Gauge::new("potato_farm_active", "1 if the farm is active, else 0.");
+        let mut fill = Gauge::new("potato_silo_fill_ratio", "Stored weight over capacity.").unit("ratio");
+        let mut temperature =
+            Gauge::new("potato_silo_temperature_celsius", "Temperature inside the silo.").unit("celsius");
+        let mut humidity = Gauge::new("potato_silo_humidity_percent", "Relative humidity inside the silo.");
         for farm in &farms {
-            active
-                .samples
-                .push(sample(&[("farm", &farm.id), ("region", &farm.region)], if farm.active { 1.0 } else { 0.0 }));
-            let silos = list_silos(&farm.id).map_err(|e| format!("list-silos {}: {e:?}", farm.id))?;
+            active.set(&[("farm", &farm.id), ("region", &farm.region)], if farm.active { 1.0 } else { 0.0 });
+            let silos = api::list_silos(&farm.id).map_err(|e| format!("list-silos {}: {e}", farm.id))?;
             for silo in silos {
                 let labels = [("farm", farm.id.as_str()), ("silo", silo.id.as_str())];
                 if silo.capacity_kg > 0.0 {
-                    fill.samples.push(sample(&labels, silo.stored_kg / silo.capacity_kg));
+                    fill.set(&labels, silo.stored_kg / silo.capacity_kg);
                 }
-                temperature.samples.push(sample(&labels, silo.temperature_celsius));
-                humidity.samples.push(sample(&labels, silo.humidity_percent));
+                temperature.set(&labels, silo.temperature_celsius);
+                humidity.set(&labels, silo.humidity_percent);
             }
         }
-        Ok(vec![active, fill, temperature, humidity])
-    }
-}
-
-fn gauge(name: &str, help: &str, unit: Option<&str>) -> MetricFamily {
-    MetricFamily {
-        name: name.into(),
-        help: help.into(),
-        unit: unit.map(Into::into),
-        metric_type: MetricType::Gauge,
-        samples: Vec::new(),
-    }
-}
-
-fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
-    Sample {
-        labels: labels.iter().map(|(name, value)| Label { name: (*name).into(), value: (*value).into() }).collect(),
-        value: SampleValue::Number(value),
+        Ok(vec![active.into(), fill.into(), temperature.into(), humidity.into()])
     }
 }

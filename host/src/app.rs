@@ -9,6 +9,7 @@ use crate::server;
 use crate::status::{ProbeSlot, ProbeTable};
 use anyhow::Context;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -19,6 +20,8 @@ pub struct HostSettings {
     pub listen: SocketAddr,
     pub api: ApiSettings,
     pub probes: Vec<ProbeSpec>,
+    /// Compile cache directory (`None`: no cache).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// A started host. Dropping it stops the server and every probe task.
@@ -46,7 +49,10 @@ impl Drop for RunningHost {
 pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     probe::check_unique_names(&settings.probes).map_err(anyhow::Error::msg)?;
     let max_memory = settings.probes.iter().map(|p| p.settings.memory).max().unwrap_or(64 << 20);
-    let engine_settings = EngineSettings::for_probes(settings.probes.len(), max_memory);
+    let engine_settings = EngineSettings {
+        cache_dir: settings.cache_dir.clone(),
+        ..EngineSettings::for_probes(settings.probes.len(), max_memory)
+    };
     let engine = Arc::new(Engine::new(engine_settings).context("cannot create the WebAssembly engine")?);
     let api = PotatoApi::new(&settings.api).context("cannot build the potato-api client")?;
     let listener =
@@ -65,9 +71,12 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         let engine = engine.clone();
         let api = api.clone();
         tasks.push(tokio::spawn(async move {
+            let started = std::time::Instant::now();
             match probe::load(&engine, &spec).await {
                 Ok(probe) => {
-                    tracing::info!(probe = %spec.name, path = %spec.path.display(), interval = ?spec.settings.interval, "probe loaded");
+                    let took = started.elapsed();
+                    slot.set_loaded(took);
+                    tracing::info!(probe = %spec.name, path = %spec.path.display(), interval = ?spec.settings.interval, ?took, "probe loaded");
                     scheduler::run_forever(probe, spec, api, slot).await;
                 }
                 Err(e) => {

@@ -56,6 +56,31 @@ struct ApiArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct CacheArgs {
+    /// Where compiled probes are kept between starts [default: the config's `cache_dir`,
+    /// $PROBE_HOST_CACHE_DIR, $XDG_CACHE_HOME/probe-host or ~/.cache/probe-host].
+    #[arg(long, env = "PROBE_HOST_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every probe at every start.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn resolve(&self, from_config: Option<&Path>) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache_dir.clone().or_else(|| from_config.map(Path::to_path_buf)).or_else(|| {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            Some(base.join("probe-host"))
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
 struct RunArgs {
     /// Configuration file (TOML).
     #[arg(long)]
@@ -68,6 +93,8 @@ struct RunArgs {
     listen: Option<SocketAddr>,
     #[command(flatten)]
     api: ApiArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -81,6 +108,8 @@ struct DemoArgs {
     /// How often each probe runs.
     #[arg(long, default_value = "5s", value_parser = config::parse_duration)]
     interval: Duration,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -107,6 +136,8 @@ struct OnceArgs {
     /// Timeout of each potato-api request.
     #[arg(long, default_value = "10s", value_parser = config::parse_duration)]
     api_timeout: Duration,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -227,7 +258,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, None) => config::DEFAULT_LISTEN.parse()?,
     };
 
-    let host = app::start(HostSettings { listen, api, probes }).await?;
+    let cache_dir = args.cache.resolve(config.as_ref().and_then(|c| c.cache_dir.as_deref()));
+    let host = app::start(HostSettings { listen, api, probes, cache_dir }).await?;
     tracing::info!("serving metrics on http://{}/metrics", host.addr);
     println!("probe-host listening on http://{}", host.addr);
     shutdown_signal().await;
@@ -257,9 +289,13 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         bail!("no *.wasm probes in {}", dir.display());
     }
     let names: Vec<_> = probes.iter().map(|p| p.name.clone()).collect();
-    let host =
-        app::start(HostSettings { listen: args.listen, api: ApiSettings::new(sim.base_url(), Some(token)), probes })
-            .await?;
+    let host = app::start(HostSettings {
+        listen: args.listen,
+        api: ApiSettings::new(sim.base_url(), Some(token)),
+        probes,
+        cache_dir: args.cache.resolve(None),
+    })
+    .await?;
     println!("potato-api simulator: {}", sim.base_url());
     println!("probes ({}): {}", dir.display(), names.join(", "));
     println!("probe-host demo: open http://{}/ (metrics at http://{}/metrics)", host.addr, host.addr);
@@ -287,7 +323,10 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         ApiSettings::new(url, read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?);
     settings.timeout = args.api_timeout;
     let api = PotatoApi::new(&settings)?;
-    let engine = Arc::new(Engine::new(EngineSettings::for_probes(1, ProbeSettings::default().memory))?);
+    let engine = Arc::new(Engine::new(EngineSettings {
+        cache_dir: args.cache.resolve(None),
+        ..EngineSettings::for_probes(1, ProbeSettings::default().memory)
+    })?);
     let spec = ProbeSpec {
         name: probe::name_from_path(&args.probe).map_err(anyhow::Error::msg)?,
         path: args.probe.clone(),

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! listen = "0.0.0.0:9898"
+//! cache_dir = "/var/cache/probe-host"   # compiled probes, kept between starts
 //!
 //! [api]
 //! base_url = "http://potato-api:8080/api/v0"
@@ -41,6 +42,8 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:9898";
 pub struct Config {
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// Where compiled probes are cached between starts (default: see `--cache-dir`).
+    pub cache_dir: Option<PathBuf>,
     pub api: ApiConfig,
     #[serde(default)]
     pub defaults: ProbeSettings,

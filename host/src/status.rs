@@ -25,6 +25,8 @@ pub struct ProbeSlot {
 pub struct ProbeStatus {
     /// Set when the component could not be loaded; the probe never runs.
     pub load_error: Option<String>,
+    /// How long reading and compiling (or fetching from the compile cache) took.
+    pub load_duration: Option<Duration>,
     /// The families of the last run, if it succeeded. Cleared when a run fails: stale values
     /// are never served as if they were fresh.
     pub families: Option<Arc<Vec<MetricFamily>>>,
@@ -62,6 +64,10 @@ impl ProbeSlot {
     /// A copy of the current status.
     pub fn status(&self) -> ProbeStatus {
         self.lock().clone()
+    }
+
+    pub fn set_loaded(&self, took: Duration) {
+        self.lock().load_duration = Some(took);
     }
 
     pub fn set_load_error(&self, message: String) {

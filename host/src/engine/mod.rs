@@ -21,10 +21,11 @@ use epoch::EpochTicker;
 use output::CapturedOutput;
 use state::RunState;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline};
+use wasmtime::{Cache, CacheConfig, Config, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// The WIT world every probe is built against.
@@ -134,12 +135,14 @@ const TABLES_PER_COMPONENT: u32 = 16;
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// What the engine is sized for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EngineSettings {
     /// How many probes may run at the same time (each runs one instance at a time).
     pub max_concurrent_runs: u32,
     /// The largest memory limit of any probe.
     pub max_memory_bytes: usize,
+    /// Where compiled components are kept between starts (`None`: compile every time).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl EngineSettings {
@@ -147,7 +150,7 @@ impl EngineSettings {
     /// `max_memory_bytes` of linear memory.
     pub fn for_probes(probes: usize, max_memory_bytes: usize) -> Self {
         let runs = u32::try_from(probes).unwrap_or(u32::MAX).saturating_mul(2).max(16);
-        Self { max_concurrent_runs: runs, max_memory_bytes }
+        Self { max_concurrent_runs: runs, max_memory_bytes, cache_dir: None }
     }
 }
 
@@ -182,6 +185,19 @@ impl Engine {
             .max_memory_size(memory)
             .total_stacks(slots);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if let Some(dir) = &settings.cache_dir {
+            // wasmtime's cache keys each artifact by the component's bytes, the compiler and
+            // its settings: an unchanged probe is not compiled again after a restart (a large
+            // Python or JS component takes tens of seconds to compile).
+            let mut cache = CacheConfig::new();
+            cache.with_directory(dir);
+            match Cache::new(cache) {
+                Ok(cache) => {
+                    config.cache(Some(cache));
+                }
+                Err(e) => tracing::warn!("compile cache disabled: cannot use {}: {e:#}", dir.display()),
+            }
+        }
         let engine = wasmtime::Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;

@@ -29,6 +29,14 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
             MetricKind::Gauge,
         )
     };
+    let mut load = MetricFamily {
+        unit: Some("seconds".into()),
+        ..MetricFamily::new(
+            "probe_host_probe_load_duration_seconds",
+            "Time to read and compile the probe (short when the compile cache had it).",
+            MetricKind::Gauge,
+        )
+    };
     let mut series =
         MetricFamily::new("probe_host_probe_series", "Series the probe currently exports.", MetricKind::Gauge);
     let mut api_calls = MetricFamily::new(
@@ -54,6 +62,9 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
         for (result, n) in &status.runs {
             runs.push(&[("probe", slot.name.as_str()), ("result", result)], *n as f64);
         }
+        if let Some(d) = status.load_duration {
+            load.push(&probe, d.as_secs_f64());
+        }
         if let Some(d) = status.last_duration {
             duration.push(&probe, d.as_secs_f64());
         }
@@ -69,5 +80,5 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
         failing.push(&probe, f64::from(status.consecutive_failures));
         rejected.push(&probe, *conflicts as f64);
     }
-    vec![up, loaded, runs, duration, last_success, series, api_calls, failing, rejected]
+    vec![up, loaded, load, runs, duration, last_success, series, api_calls, failing, rejected]
 }

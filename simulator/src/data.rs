@@ -99,7 +99,7 @@ impl Dataset {
 
         let orders = (1..=ORDERS)
             .map(|i| {
-                let status = ORDER_STATUSES[i % ORDER_STATUSES.len()];
+                let status = *rng.pick(&ORDER_STATUSES);
                 let created_at = at(&mut rng);
                 let shipped = matches!(status, OrderStatus::Shipped | OrderStatus::Delivered);
                 let shipped_at = shipped.then(|| created_at + chrono::Duration::hours(rng.range(1, 72) as i64));

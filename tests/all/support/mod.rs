@@ -88,9 +88,28 @@ pub async fn simulator() -> potato_sim::Simulator {
     .expect("start simulator")
 }
 
-/// The `probe-host` binary under test.
+/// The `probe-host` binary under test, with the suite's own compile cache (so a large Python
+/// or JS component is compiled once per machine, not once per test).
 pub fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_probe-host"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_probe-host"));
+    cmd.env("PROBE_HOST_CACHE_DIR", repo_root().join("target/test-cache"));
+    cmd
+}
+
+/// The example probes in other languages (`orders-py.wasm`, `orders-js.wasm`), built once per
+/// test binary by their build scripts (which install componentize-py from PyPI and
+/// componentize-js from npm at pinned versions, and skip the build when nothing changed).
+pub fn lang_probe(file: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let out = repo_root().join("target/lang-probes");
+        for script in ["probes/python/build.sh", "probes/js/build.sh"] {
+            let status = Command::new(repo_root().join(script)).arg(&out).status().expect("run build script");
+            assert!(status.success(), "{script} failed (needs python3 with venv, and node with npm)");
+        }
+        out
+    });
+    dir.join(file)
 }
 
 /// A running `probe-host run`; killed when dropped. Its stderr (the log) is kept in a file.

@@ -40,6 +40,29 @@ enum Command {
     Once(OnceArgs),
     /// Run the potato-api simulator alone, for developing probes against it.
     Simulator(SimulatorArgs),
+    /// Write the WIT packages a probe is built against.
+    Wit {
+        /// Directory to write into.
+        #[arg(long, default_value = "wit")]
+        out: PathBuf,
+    },
+    /// Say whether a component fits this host's world, and what does not if it does not.
+    Check {
+        /// The component.
+        probe: PathBuf,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Start a new probe: a ready-to-build skeleton with its WIT and build command.
+    New {
+        /// The probe's name (lowercase letters, digits and dashes).
+        name: String,
+        #[arg(long, value_enum)]
+        lang: crate::tools::skeleton::Lang,
+        /// Directory to create [default: ./NAME].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -174,6 +197,23 @@ pub fn main() -> ExitCode {
             Command::Demo(args) => demo(args).await,
             Command::Once(args) => once(args).await,
             Command::Simulator(args) => simulator(args).await,
+            Command::Wit { out } => {
+                crate::tools::wit::write(&out)?;
+                println!("wrote the WIT for {} to {}", crate::tools::wit::WORLD, out.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Check { probe, cache } => check(&probe, &cache).await,
+            Command::New { name, lang, dir } => {
+                let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+                let build = crate::tools::skeleton::create(&name, lang, &dir)?;
+                println!(
+                    "created {} ({lang:?} probe)
+build it in that directory with:
+  {build}",
+                    dir.display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     match result {
@@ -335,7 +375,7 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     };
     let probe = probe::load(&engine, &spec).await?;
     let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.path.display().to_string(), spec.settings.interval));
-    crate::scheduler::run_once(&probe, &spec, &api, &slot).await;
+    crate::scheduler::run_once(&probe, &spec, &api, &slot, &mut crate::engine::Scratch::default()).await;
     let status = slot.status();
     if let Some(err) = &status.last_error {
         eprintln!("error: probe {}: {err}", spec.name);
@@ -347,6 +387,19 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     };
     print!("{}", crate::exposition::render(&ProbeTable::new(vec![slot]), format));
     Ok(ExitCode::SUCCESS)
+}
+
+async fn check(path: &Path, cache: &CacheArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let engine = Engine::new(EngineSettings {
+        cache_dir: cache.resolve(None),
+        ..EngineSettings::for_probes(1, ProbeSettings::default().memory)
+    })?;
+    let inspection = tokio::task::block_in_place(|| engine.inspect(&bytes))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (report, fits) = crate::tools::check::report(&path.display().to_string(), &inspection);
+    print!("{report}");
+    Ok(if fits { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn simulator(args: SimulatorArgs) -> anyhow::Result<ExitCode> {

@@ -10,7 +10,8 @@
 //! - [`validate`] and [`model`]: what a probe may return;
 //! - [`status`]: each probe's latest results;
 //! - [`exposition`]: encoding for scrapers; [`server`]: HTTP;
-//! - [`app`]: wiring it together; [`cli`]: the `probe-host` command.
+//! - [`app`]: wiring it together; [`cli`]: the `probe-host` command; [`tools`]: `wit`, `check`
+//!   and `new` for probe authors.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -24,4 +25,5 @@ pub mod probe;
 pub mod scheduler;
 pub mod server;
 pub mod status;
+pub mod tools;
 pub mod validate;

@@ -2,7 +2,7 @@
 //! overlap (the task awaits each run), and each run is bounded by its timeout.
 
 use crate::api::PotatoApi;
-use crate::engine::{Probe, RunContext, RunLimits};
+use crate::engine::{Probe, RunContext, RunLimits, Scratch};
 use crate::probe::ProbeSpec;
 use crate::status::ProbeSlot;
 use crate::validate::{OutputLimits, validate};
@@ -21,9 +21,12 @@ const MAX_START_JITTER: Duration = Duration::from_secs(2);
 pub async fn run_forever(probe: Probe, spec: ProbeSpec, api: PotatoApi, slot: Arc<ProbeSlot>) {
     tokio::time::sleep(start_jitter(&spec)).await;
     let mut failures = 0u32;
+    // Lives as long as this task: empty after a restart or a reload of the probe.
+    let mut scratch = Scratch::default();
     loop {
         let started = Instant::now();
-        failures = if run_once(&probe, &spec, &api, &slot).await { 0 } else { failures.saturating_add(1) };
+        let ok = run_once(&probe, &spec, &api, &slot, &mut scratch).await;
+        failures = if ok { 0 } else { failures.saturating_add(1) };
         // A run longer than the delay is followed at once by the next: runs never overlap.
         tokio::time::sleep_until(started + backoff(spec.settings.interval, failures)).await;
     }
@@ -39,8 +42,15 @@ pub fn backoff(interval: Duration, failures: u32) -> Duration {
     interval.saturating_mul(factor).min(cap)
 }
 
-/// One run: execute, validate, record.
-pub async fn run_once(probe: &Probe, spec: &ProbeSpec, api: &PotatoApi, slot: &ProbeSlot) -> bool {
+/// One run: execute, validate, record. `scratch` is replaced by the run's scratch space only
+/// if the run succeeds.
+pub async fn run_once(
+    probe: &Probe,
+    spec: &ProbeSpec,
+    api: &PotatoApi,
+    slot: &ProbeSlot,
+    scratch: &mut Scratch,
+) -> bool {
     let settings = &spec.settings;
     let ctx = RunContext {
         api: api.clone(),
@@ -51,6 +61,7 @@ pub async fn run_once(probe: &Probe, spec: &ProbeSpec, api: &PotatoApi, slot: &P
             memory_bytes: settings.memory,
             max_api_calls: settings.max_api_calls,
         },
+        scratch: scratch.clone(),
     };
     let output_limits = OutputLimits {
         max_families: settings.max_families,
@@ -66,6 +77,7 @@ pub async fn run_once(probe: &Probe, spec: &ProbeSpec, api: &PotatoApi, slot: &P
             Ok(()) => {
                 tracing::debug!(probe = %spec.name, ?elapsed, families = out.families.len(), "run succeeded");
                 slot.record_success(out.families, elapsed, out.api_calls);
+                *scratch = out.scratch;
                 true
             }
             Err(invalid) => {

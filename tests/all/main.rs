@@ -13,3 +13,5 @@ mod promtool;
 mod scheduling;
 mod server;
 mod support;
+mod tools;
+mod versions;

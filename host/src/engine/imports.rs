@@ -2,7 +2,7 @@
 
 use super::RunError;
 use super::bindings::potato::api::{potatoes, types as wit};
-use super::bindings::probe_host::probe::{config, log, metrics};
+use super::bindings::probe_host::probe::{config, log, metrics, scratch};
 use super::convert::IntoWit;
 use super::state::RunState;
 
@@ -123,4 +123,22 @@ pub fn truncate(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+impl scratch::Host for RunState {
+    async fn get(&mut self, key: String) -> Option<Vec<u8>> {
+        self.scratch.get(&key).map(<[u8]>::to_vec)
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
+        self.scratch.set(key, value)
+    }
+
+    async fn remove(&mut self, key: String) {
+        self.scratch.remove(&key);
+    }
+
+    async fn keys(&mut self) -> Vec<String> {
+        self.scratch.keys()
+    }
 }

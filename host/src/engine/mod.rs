@@ -12,6 +12,7 @@ mod imports;
 pub use imports::truncate;
 mod limits;
 mod output;
+mod scratch;
 mod state;
 
 use crate::api::PotatoApi;
@@ -19,6 +20,7 @@ use crate::model::MetricFamily;
 use bindings::{Probe as ProbeWorld, ProbePre};
 use epoch::EpochTicker;
 use output::CapturedOutput;
+pub use scratch::Scratch;
 use state::RunState;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,7 +31,7 @@ use wasmtime::{Cache, CacheConfig, Config, InstanceAllocationStrategy, PoolingAl
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// The WIT world every probe is built against.
-pub const WORLD: &str = "probe-host:probe/probe@0.1.0";
+pub const WORLD: &str = "probe-host:probe/probe@0.1.1";
 
 /// Bytes of a probe's stdout/stderr kept per run; the rest is dropped (and said so in the log).
 const OUTPUT_CAPTURE_BYTES: usize = 16 * 1024;
@@ -88,6 +90,8 @@ pub struct RunContext {
     pub api: PotatoApi,
     pub config: Arc<BTreeMap<String, String>>,
     pub limits: RunLimits,
+    /// The scratch space as the last successful run left it.
+    pub scratch: Scratch,
 }
 
 /// What one run may use.
@@ -109,6 +113,8 @@ pub struct RunOutput {
     pub families: Vec<MetricFamily>,
     /// How many potato-api calls the probe made.
     pub api_calls: u32,
+    /// The scratch space as this run left it, for the next run.
+    pub scratch: Scratch,
 }
 
 /// A wasmtime engine configured for probes, with the linker holding the host's imports.
@@ -214,6 +220,41 @@ impl Engine {
     /// [`LoadError::WorldMismatch`] if it imports something the host does not provide or does
     /// not export `collect` with the right type.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<Probe, LoadError> {
+        let component = self.compile(bytes)?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
+        let pre = ProbePre::new(pre).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
+        Ok(Probe { name: name.into(), pre, engine: self.engine.clone() })
+    }
+}
+
+/// What a component imports and exports, and whether it fits the host's world.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    /// Import names, e.g. `potato:api/potatoes@0.1.0`.
+    pub imports: Vec<String>,
+    /// Export names, e.g. `collect`.
+    pub exports: Vec<String>,
+    /// `Err` with wasmtime's reason when linking against the host's world fails.
+    pub fits: Result<(), String>,
+}
+
+impl Engine {
+    /// Compiles `bytes` (through the compile cache) and reports its imports and exports, and
+    /// whether it links against the host's world, without running it.
+    ///
+    /// # Errors
+    /// When the bytes are not a component at all.
+    pub fn inspect(&self, bytes: &[u8]) -> Result<Inspection, LoadError> {
+        let component = self.compile(bytes)?;
+        let ty = component.component_type();
+        let imports = ty.imports(&self.engine).map(|(name, _)| name.to_string()).collect();
+        let exports = ty.exports(&self.engine).map(|(name, _)| name.to_string()).collect();
+        let fits =
+            self.linker.instantiate_pre(&component).and_then(ProbePre::new).map(|_| ()).map_err(|e| root_cause(&e));
+        Ok(Inspection { imports, exports, fits })
+    }
+
+    fn compile(&self, bytes: &[u8]) -> Result<Component, LoadError> {
         // The header says which kind of binary this is; name the common mistake plainly.
         match bytes.get(..8) {
             Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::CoreModule),
@@ -224,10 +265,7 @@ impl Engine {
                 ));
             }
         }
-        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::NotAComponent(root_cause(&e)))?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
-        let pre = ProbePre::new(pre).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
-        Ok(Probe { name: name.into(), pre, engine: self.engine.clone() })
+        Component::new(&self.engine, bytes).map_err(|e| LoadError::NotAComponent(root_cause(&e)))
     }
 }
 
@@ -274,6 +312,7 @@ impl Probe {
                 api_calls: 0,
                 api_failures: 0,
                 halted: None,
+                scratch: ctx.scratch,
             },
         );
         store.limiter(|s| &mut s.limits);
@@ -314,9 +353,11 @@ impl Probe {
             })),
             Ok(Ok(Err(message))) if state.api_failures > 0 => Err(RunError::ApiError(message)),
             Ok(Ok(Err(message))) => Err(RunError::ProbeError(message)),
-            Ok(Ok(Ok(families))) => {
-                Ok(RunOutput { families: families.into_iter().map(convert::family_from_wit).collect(), api_calls })
-            }
+            Ok(Ok(Ok(families))) => Ok(RunOutput {
+                families: families.into_iter().map(convert::family_from_wit).collect(),
+                api_calls,
+                scratch: std::mem::take(&mut state.scratch),
+            }),
         }
     }
 

@@ -21,6 +21,7 @@ pub(crate) struct RunState {
     pub(crate) api_failures: u32,
     /// Why the host stopped the run, when it trapped the guest on purpose.
     pub(crate) halted: Option<super::RunError>,
+    pub(crate) scratch: super::Scratch,
 }
 
 impl WasiView for RunState {

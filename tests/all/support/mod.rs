@@ -201,7 +201,8 @@ pub fn api_section(sim: &potato_sim::Simulator, dir: &Path) -> String {
     format!("[api]\nbase_url = \"{}\"\ntoken_file = \"{}\"\n", sim.base_url(), token_file.display())
 }
 
-/// A `[[probes]]` entry.
+/// A `[[probes]]` entry, on a 1 s interval unless `extra` sets one.
 pub fn probe_entry(name: &str, file: &Path, extra: &str) -> String {
-    format!("[[probes]]\nname = \"{name}\"\nsource = \"{}\"\ninterval = \"1s\"\n{extra}\n", file.display())
+    let interval = if extra.contains("interval =") { "" } else { "interval = \"1s\"\n" };
+    format!("[[probes]]\nname = \"{name}\"\nsource = \"{}\"\n{interval}{extra}\n", file.display())
 }

@@ -6,8 +6,8 @@
 wit_bindgen::generate!({ path: "../../../wit", world: "probe-host:probe/probe", generate_all });
 
 use potato::api::potatoes::{get_health, get_potato};
-use probe_host::probe::config;
 use probe_host::probe::metrics::{Label, MetricType, Sample, SampleValue};
+use probe_host::probe::{config, scratch};
 
 struct Misbehave;
 export!(Misbehave);
@@ -55,6 +55,17 @@ impl Guest for Misbehave {
                 get_potato("potato-00001").map_err(|e| format!("get-potato: {e:?}"))?;
             }
             "escape" => return Ok(vec![escape_attempts()]),
+            "scratch" => {
+                // Counts its own successful runs in the scratch space.
+                let previous =
+                    scratch::get("runs").and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0);
+                scratch::set("runs", &(previous + 1).to_le_bytes())?;
+                if config::get("fail-after").and_then(|n| n.parse::<u64>().ok()) == Some(previous) {
+                    return Err("failing after writing the scratch space".into());
+                }
+                let name = config::get("name").unwrap_or_else(|| "misbehave_runs".into());
+                return Ok(vec![gauge(&name, (previous + 1) as f64)]);
+            }
             "print" => println!("misbehave says hello on stdout"),
             other => return Err(format!("unknown mode {other:?}")),
         }

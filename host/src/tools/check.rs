@@ -1,0 +1,116 @@
+//! `probe-host check`: whether a component fits the host's world, and if not, what is missing,
+//! extra or mismatched, in plain words.
+
+use crate::engine::Inspection;
+use std::fmt::Write;
+
+/// Interfaces the host provides, by package, with the versions it accepts.
+const PROVIDED: &[(&str, &[&str], &str)] = &[
+    ("potato:api", &["types", "potatoes"], "0.1"),
+    ("probe-host:probe", &["metrics", "log", "config", "scratch"], "0.1"),
+];
+
+/// The report for one component, and whether it fits.
+pub fn report(file: &str, inspection: &Inspection) -> (String, bool) {
+    let mut out = String::new();
+    let _ = writeln!(out, "{file}:");
+    let mut built_against: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    let wasi: Vec<&String> = inspection.imports.iter().filter(|i| i.starts_with("wasi:")).collect();
+    if !wasi.is_empty() {
+        let _ = writeln!(
+            out,
+            "  imports {} WASI interfaces ({}...): provided, empty (no files, environment or sockets)",
+            wasi.len(),
+            wasi[0]
+        );
+    }
+    for import in inspection.imports.iter().filter(|i| !i.starts_with("wasi:")) {
+        let (package, interface, version) = split(import);
+        match PROVIDED.iter().find(|(p, _, _)| *p == package) {
+            Some((_, interfaces, major)) if interfaces.contains(&interface) && compatible(version, major) => {
+                let _ = writeln!(out, "  import {import}: provided");
+                let v = format!("{package}@{}", version.unwrap_or("?"));
+                if !built_against.contains(&v) {
+                    built_against.push(v);
+                }
+            }
+            Some((_, interfaces, major)) if interfaces.contains(&interface) => problems.push(format!(
+                "import {import}: this host provides {package} {major}.x, not version {}",
+                version.unwrap_or("(none)")
+            )),
+            Some(_) => problems.push(format!("import {import}: {package} has no interface `{interface}`")),
+            None => problems.push(format!("import {import}: not provided by this host (a probe may import only potato:api, probe-host:probe and WASI)")),
+        }
+    }
+    if !inspection.exports.iter().any(|e| e == "collect") {
+        problems.push("missing export `collect` (the world's only export: `collect: func() -> result<list<metric-family>, string>`)".into());
+    }
+    for export in inspection.exports.iter().filter(|e| *e != "collect") {
+        let _ = writeln!(out, "  export {export}: not part of the world, ignored");
+    }
+    if inspection.exports.iter().any(|e| e == "collect") {
+        let _ = writeln!(out, "  export collect: present");
+    }
+    if !built_against.is_empty() {
+        let _ = writeln!(out, "  built against: {}", built_against.join(", "));
+    }
+    let fits = problems.is_empty() && inspection.fits.is_ok();
+    for p in &problems {
+        let _ = writeln!(out, "  problem: {p}");
+    }
+    match (&inspection.fits, problems.is_empty()) {
+        (Ok(()), true) => {
+            let _ = writeln!(out, "  result: fits {} (this host)", crate::engine::WORLD);
+        }
+        (Err(reason), _) => {
+            let _ = writeln!(out, "  result: does not fit {}: {reason}", crate::engine::WORLD);
+        }
+        (Ok(()), false) => {
+            let _ = writeln!(out, "  result: does not fit {}", crate::engine::WORLD);
+        }
+    }
+    (out, fits)
+}
+
+/// `ns:pkg/iface@1.2.3` → (`ns:pkg`, `iface`, `Some("1.2.3")`).
+fn split(name: &str) -> (&str, &str, Option<&str>) {
+    let (path, version) = match name.split_once('@') {
+        Some((p, v)) => (p, Some(v)),
+        None => (name, None),
+    };
+    match path.split_once('/') {
+        Some((package, interface)) => (package, interface, version),
+        None => (path, "", version),
+    }
+}
+
+/// Whether `version` is in the `major` series (`"0.1"` accepts 0.1.x).
+fn compatible(version: Option<&str>, major: &str) -> bool {
+    version.is_some_and(|v| v.strip_prefix(major).is_some_and(|rest| rest.starts_with('.')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_what_is_missing_and_extra() {
+        let inspection = Inspection {
+            imports: vec![
+                "potato:api/potatoes@0.1.0".into(),
+                "example:unknown/thing".into(),
+                "potato:api/potatoes@0.2.0".into(),
+            ],
+            exports: vec!["run".into()],
+            fits: Err("component imports instance `example:unknown/thing`".into()),
+        };
+        let (text, fits) = report("x.wasm", &inspection);
+        assert!(!fits);
+        assert!(text.contains("import example:unknown/thing: not provided by this host"), "{text}");
+        assert!(text.contains("not version 0.2.0"), "{text}");
+        assert!(text.contains("missing export `collect`"), "{text}");
+        assert!(text.contains("export run: not part of the world"), "{text}");
+        assert!(text.contains("built against: potato:api@0.1.0"), "{text}");
+    }
+}

@@ -68,7 +68,7 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct ApiArgs {
     /// potato-api base URL, including the base path (e.g. http://127.0.0.1:8080/api/v0).
-    #[arg(long)]
+    #[arg(long, env = "POTATO_API_URL")]
     api_url: Option<String>,
     /// File holding the API bearer token.
     #[arg(long, conflicts_with = "api_token_env")]
@@ -406,7 +406,8 @@ async fn simulator(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
     let sim = potato_sim::Simulator::start(args.listen, &args.token, potato_sim::Dataset::generate(args.seed)).await?;
     println!("potato-api simulator: {}", sim.base_url());
     println!("token: {}", sim.token());
-    println!("try: POTATO_API_TOKEN={} probe-host once PROBE.wasm --api-url {}", sim.token(), sim.base_url());
+    println!("try: export POTATO_API_URL={} POTATO_API_TOKEN={}", sim.base_url(), sim.token());
+    println!("     probe-host once PROBE.wasm");
     shutdown_signal().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod end_to_end;
 mod failures;
+mod guide;
 mod languages;
 mod load;
 mod promtool;

@@ -1,0 +1,61 @@
+//! probes/README.md's per-language guides, run as written: each `sh` block under "## Rust",
+//! "## Python" and "## JavaScript" runs in a fresh directory, with `probe-host` on the PATH and
+//! the simulator's URL and token in the environment the guide's set-up exports.
+
+use crate::support::{self, TempDir, exposition::Scrape};
+use potato_sim::{DEFAULT_SEED, Dataset};
+use std::process::Command;
+
+/// The first ```sh block after the `## {section}` heading.
+fn block(guide: &str, section: &str) -> String {
+    let start = guide.find(&format!("\n## {section}\n")).unwrap_or_else(|| panic!("no section {section}"));
+    let rest = &guide[start..];
+    let open = rest.find("```sh\n").expect("a sh block") + "```sh\n".len();
+    let close = rest[open..].find("```").expect("closed block");
+    rest[open..open + close].to_string()
+}
+
+async fn run_guide(section: &str) {
+    let guide = std::fs::read_to_string(support::repo_root().join("probes/README.md")).expect("guide");
+    let script = block(&guide, section);
+    let sim = support::simulator().await;
+    let dir = TempDir::new("guide");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_probe-host")).parent().expect("bin dir").to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new("bash");
+    cmd.args(["-euo", "pipefail", "-c", &script])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("POTATO_API_URL", sim.base_url())
+        .env("POTATO_API_TOKEN", sim.token())
+        .env("PROBE_HOST_CACHE_DIR", support::repo_root().join("target/test-cache"));
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("bash")).await.expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{section} guide failed:\n{script}\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("result: fits probe-host:probe/probe@0.1.1"), "{stdout}");
+    // The last command is `probe-host once`: its exposition ends the output.
+    let exposition: String = stdout.lines().skip_while(|l| !l.starts_with("# HELP")).collect::<Vec<_>>().join("\n");
+    let scrape = Scrape::parse(&exposition);
+    for q in Dataset::generate(DEFAULT_SEED).queues {
+        assert_eq!(scrape.value("queue_depth_queue_depth", &[("queue", &q.name)]), q.depth as f64, "{section}");
+    }
+}
+
+#[tokio::test]
+async fn the_rust_guide_works_as_written() {
+    run_guide("Rust").await;
+}
+
+#[tokio::test]
+async fn the_python_guide_works_as_written() {
+    run_guide("Python").await;
+}
+
+#[tokio::test]
+async fn the_javascript_guide_works_as_written() {
+    run_guide("JavaScript").await;
+}

@@ -15,6 +15,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin probe-host
+# Compiled probes are cached here (mount an emptyDir to keep the root filesystem read-only).
+RUN mkdir -p /var/cache/probe-host && chown 10001:10001 /var/cache/probe-host
+ENV PROBE_HOST_CACHE_DIR=/var/cache/probe-host
 COPY --from=build /src/target/release/probe-host /usr/local/bin/probe-host
 COPY --from=build /src/target/probes/wasm32-wasip2/release/inventory.wasm /src/target/probes/wasm32-wasip2/release/silos.wasm /probes/
 USER 10001:10001

@@ -12,6 +12,7 @@ mod languages;
 mod load;
 mod promtool;
 mod scheduling;
+mod scrapers;
 mod server;
 mod support;
 mod tools;

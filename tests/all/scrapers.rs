@@ -97,13 +97,11 @@ async fn prometheus_scrapes_the_host_with_no_error_and_the_right_values() {
     loop {
         let targets = get(format!("{api}/targets")).await;
         let active = targets.as_ref().and_then(|t| t["data"]["activeTargets"].get(0).cloned());
-        if let Some(t) = active {
-            if t["health"] == "up" {
-                assert_eq!(t["lastError"], "", "{t}");
-                let q = query("count(potato_silo_fill_ratio)").await;
-                if q.as_ref().and_then(|q| q["data"]["result"].get(0).cloned()).is_some() {
-                    break;
-                }
+        if let Some(t) = active.filter(|t| t["health"] == "up") {
+            assert_eq!(t["lastError"], "", "{t}");
+            let q = query("count(potato_silo_fill_ratio)").await;
+            if q.as_ref().and_then(|q| q["data"]["result"].get(0).cloned()).is_some() {
+                break;
             }
         }
         assert!(Instant::now() < deadline, "Prometheus never scraped the host successfully: {targets:?}");

@@ -5,7 +5,7 @@ use crate::api::{ApiSettings, PotatoApi};
 use crate::engine::{Engine, EngineSettings};
 use crate::probe::{self, ProbeSpec};
 use crate::scheduler;
-use crate::server;
+use crate::server::{self, ServerSettings};
 use crate::status::{ProbeSlot, ProbeTable};
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -22,6 +22,7 @@ pub struct HostSettings {
     pub probes: Vec<ProbeSpec>,
     /// Compile cache directory (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    pub server: ServerSettings,
 }
 
 /// A started host. Dropping it stops the server and every probe task.
@@ -65,7 +66,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         .map(|s| Arc::new(ProbeSlot::new(&s.name, &s.path.display().to_string(), s.settings.interval)))
         .collect();
     let table = Arc::new(ProbeTable::new(slots.clone()));
-    let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone()))];
+    let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone(), settings.server.clone()))];
 
     for (spec, slot) in settings.probes.into_iter().zip(slots) {
         let engine = engine.clone();

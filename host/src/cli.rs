@@ -6,6 +6,7 @@ use crate::config::{self, Config, ProbeSettings};
 use crate::engine::{Engine, EngineSettings};
 use crate::exposition::Format;
 use crate::probe::{self, ProbeSpec};
+use crate::server::ServerSettings;
 use crate::status::{ProbeSlot, ProbeTable};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -24,8 +25,11 @@ use std::time::Duration;
 )]
 struct Cli {
     /// Log level (error, warn, info, debug, trace) or a tracing filter; RUST_LOG overrides it.
-    #[arg(long, global = true, default_value = "info")]
+    #[arg(long = "log.level", alias = "log-level", global = true, default_value = "info")]
     log_level: String,
+    /// Log line format.
+    #[arg(long = "log.format", global = true, value_enum, default_value = "logfmt")]
+    log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -111,9 +115,15 @@ struct RunArgs {
     /// Load every *.wasm in this directory (with the default interval, timeout and limits).
     #[arg(long)]
     probes_dir: Option<PathBuf>,
-    /// Address to serve /metrics on [default: the config's `listen`, else 0.0.0.0:9898].
-    #[arg(long)]
+    /// Address to serve on [default: the config's `listen`, else 0.0.0.0:9898].
+    #[arg(long = "web.listen-address", alias = "listen")]
     listen: Option<SocketAddr>,
+    /// Path under which the metrics are served.
+    #[arg(long = "web.telemetry-path", default_value = "/metrics")]
+    telemetry_path: String,
+    /// Run only this shard's probes: INDEX/COUNT (e.g. a StatefulSet pod's ordinal/replicas).
+    #[arg(long)]
+    shard: Option<crate::probe::Shard>,
     #[command(flatten)]
     api: ApiArgs,
     #[command(flatten)]
@@ -122,8 +132,8 @@ struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 struct DemoArgs {
-    /// Address to serve /metrics on.
-    #[arg(long, default_value = "127.0.0.1:9898")]
+    /// Address to serve on.
+    #[arg(long = "web.listen-address", alias = "listen", default_value = "127.0.0.1:9898")]
     listen: SocketAddr,
     /// Directory of example probes [default: $PROBE_HOST_PROBES_DIR, target/probes/wasm32-wasip2/release, or /probes].
     #[arg(long)]
@@ -183,7 +193,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 /// Parses the command line, runs the command, and maps errors to exit code 1 (2 for usage).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log_level);
+    crate::logging::init(&cli.log_level, cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -225,14 +235,6 @@ build it in that directory with:
     }
 }
 
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Logs go to stderr: stdout is for `once`'s exposition and the demo's banner.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-}
-
 /// Reads the bearer token from a file or an environment variable; a missing variable means no
 /// token (the simulator requires one, so that fails loudly at the first call as `unauthorized`).
 fn read_token(file: Option<&Path>, env: Option<&str>) -> anyhow::Result<Option<String>> {
@@ -268,8 +270,16 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.config.is_none() && args.probes_dir.is_none() {
         bail!("no probes: give --config with [[probes]] entries and/or --probes-dir with *.wasm files");
     }
+    if let Some(shard) = args.shard {
+        let total = probes.len();
+        probes.retain(|p| shard.owns(&p.name));
+        tracing::info!("shard {}/{}: running {} of {total} probes", shard.index, shard.count, probes.len());
+    }
     if probes.is_empty() {
         tracing::warn!("no probes to run: serving only the host's own metrics");
+    }
+    if !args.telemetry_path.starts_with('/') || args.telemetry_path == "/" {
+        bail!("--web.telemetry-path {:?} must start with / and not be / itself", args.telemetry_path);
     }
 
     let api = match (&config, &args.api.api_url) {
@@ -299,7 +309,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
 
     let cache_dir = args.cache.resolve(config.as_ref().and_then(|c| c.cache_dir.as_deref()));
-    let host = app::start(HostSettings { listen, api, probes, cache_dir }).await?;
+    let server = ServerSettings { telemetry_path: args.telemetry_path.clone() };
+    let host = app::start(HostSettings { listen, api, probes, cache_dir, server }).await?;
     tracing::info!("serving metrics on http://{}/metrics", host.addr);
     println!("probe-host listening on http://{}", host.addr);
     shutdown_signal().await;
@@ -334,6 +345,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         api: ApiSettings::new(sim.base_url(), Some(token)),
         probes,
         cache_dir: args.cache.resolve(None),
+        server: ServerSettings::default(),
     })
     .await?;
     println!("potato-api simulator: {}", sim.base_url());

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod exposition;
+pub mod logging;
 pub mod model;
 pub mod probe;
 pub mod scheduler;

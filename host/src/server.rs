@@ -5,7 +5,7 @@ use crate::status::ProbeTable;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -20,8 +20,22 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// bodies are never read.
 const MAX_REQUEST_HEAD_BYTES: usize = 16 * 1024;
 
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Where the metrics are served (`--web.telemetry-path`, default `/metrics`).
+    pub telemetry_path: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self { telemetry_path: "/metrics".into() }
+    }
+}
+
 /// Serves until the task is dropped or aborted.
-pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>) {
+pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: ServerSettings) {
+    let settings = Arc::new(settings);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
@@ -33,10 +47,12 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>) {
             }
         };
         let table = table.clone();
+        let settings = settings.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let table = table.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&table, &req)) }
+                let settings = settings.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(&table, &settings, &req)) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder
@@ -51,16 +67,26 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>) {
     }
 }
 
-fn handle(table: &ProbeTable, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+fn handle(table: &ProbeTable, settings: &ServerSettings, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are supported\n");
     }
     match req.uri().path() {
-        "/metrics" => {
+        path if path == settings.telemetry_path => {
             let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
             let format = exposition::negotiate(accept);
-            let body = exposition::render(table, format);
-            respond(StatusCode::OK, format.content_type(), body.into_bytes())
+            let body = exposition::render(table, format).into_bytes();
+            if accepts_gzip(req) {
+                if let Some(compressed) = gzip(&body) {
+                    let mut resp = respond(StatusCode::OK, format.content_type(), compressed);
+                    resp.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                    resp.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+                    return resp;
+                }
+            }
+            let mut resp = respond(StatusCode::OK, format.content_type(), body);
+            resp.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+            resp
         }
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/readyz" => {
@@ -70,9 +96,33 @@ fn handle(table: &ProbeTable, req: &Request<Incoming>) -> Response<Full<Bytes>> 
                 text(StatusCode::SERVICE_UNAVAILABLE, "not ready: some probes have not run yet\n")
             }
         }
-        "/" => respond(StatusCode::OK, "text/html; charset=utf-8", landing_page(table).into_bytes()),
+        "/" => respond(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            landing_page(table, &settings.telemetry_path).into_bytes(),
+        ),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
+}
+
+/// Whether the client lists gzip (with a non-zero quality) in `Accept-Encoding`.
+fn accepts_gzip(req: &Request<Incoming>) -> bool {
+    req.headers().get_all(ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let q = parts.find_map(|p| p.strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
+        },
+    )
+}
+
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    // Fast compression: exposition text shrinks several times even at level 1.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::fast());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
@@ -86,7 +136,7 @@ fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Res
     resp
 }
 
-fn landing_page(table: &ProbeTable) -> String {
+fn landing_page(table: &ProbeTable, telemetry_path: &str) -> String {
     let mut rows = String::new();
     for slot in table.slots() {
         let s = slot.status();
@@ -116,10 +166,11 @@ fn landing_page(table: &ProbeTable) -> String {
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>probe-host</title>\
          <style>body{{font-family:sans-serif}}td,th{{padding:4px 8px;text-align:left;vertical-align:top}}\
          .up{{color:green}}.down,.load-failed{{color:#b00}}pre{{margin:0;white-space:pre-wrap}}</style></head>\
-         <body><h1>probe-host {}</h1><p><a href=\"/metrics\">/metrics</a> · <a href=\"/readyz\">/readyz</a> · \
+         <body><h1>probe-host {}</h1><p><a href=\"{}\">metrics</a> · <a href=\"/readyz\">/readyz</a> · \
          <a href=\"/healthz\">/healthz</a></p>\n<table><tr><th>probe</th><th>source</th><th>state</th>\
          <th>interval</th><th>last run</th><th>last error</th></tr>\n{rows}</table></body></html>\n",
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        html(telemetry_path),
     )
 }
 

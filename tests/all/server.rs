@@ -106,3 +106,71 @@ async fn a_family_two_probes_export_is_kept_by_the_first() {
     assert_eq!(scrape.value("probe_host_probe_rejected_families", &[("probe", "first")]), 0.0);
     assert_eq!(scrape.value("probe_host_probe_rejected_families", &[("probe", "second")]), 1.0);
 }
+
+#[tokio::test]
+async fn gzip_custom_path_and_json_logs() {
+    use std::io::Read as _;
+    let sim = support::simulator().await;
+    let dir = TempDir::new("gzip");
+    let config = format!(
+        "{}{}",
+        support::api_section(&sim, dir.path()),
+        support::probe_entry("silos", &support::probe("silos"), "")
+    );
+    let host = Host::start_with(&config, &["--web.telemetry-path", "/custom", "--log.format", "json"]);
+    host.wait_ready().await;
+    assert_eq!(host.get("/metrics", None).await.0, 404);
+    let (status, _, plain) = host.get("/custom", Some("text/plain")).await;
+    assert_eq!(status, 200);
+    assert!(plain.contains("probe_host_build_info{version=\""), "{plain}");
+
+    let resp = reqwest::Client::new()
+        .get(format!("{}/custom", host.url))
+        .header("accept", "text/plain")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+    let compressed = resp.bytes().await.expect("body");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&compressed[..]).read_to_string(&mut text).expect("valid gzip");
+    assert!(compressed.len() * 3 < text.len(), "{} bytes compressed from {}", compressed.len(), text.len());
+    // Same content (the probe's series are constant between the two scrapes).
+    let series = |t: &str| t.lines().filter(|l| l.starts_with("potato_")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(series(&text), series(&plain));
+
+    for line in host.log().lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v.get("level").is_some() && v.get("message").is_some(), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn shards_split_the_probes_with_each_in_exactly_one() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("shards");
+    let misbehave = support::probe("misbehave");
+    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    let mut config = support::api_section(&sim, dir.path());
+    for name in &names {
+        config += &support::probe_entry(name, &misbehave, &format!("config = {{ name = \"m_{name}\" }}"));
+    }
+    let mut seen = Vec::new();
+    for index in 0..3 {
+        let shard = format!("{index}/3");
+        let host = Host::start_with(&config, &["--shard", &shard]);
+        host.wait_ready().await;
+        let scrape = host.scrape().await;
+        let here: Vec<&String> =
+            names.iter().filter(|n| scrape.get("probe_host_probe_up", &[("probe", n)]).is_some()).collect();
+        for n in &here {
+            assert_eq!(scrape.value(&format!("m_{n}"), &[("source", "misbehave")]), 1.0, "{n} runs in shard {shard}");
+        }
+        seen.extend(here.into_iter().cloned());
+    }
+    seen.sort();
+    let mut expected = names.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "every probe in exactly one shard");
+}

@@ -80,5 +80,11 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
         failing.push(&probe, f64::from(status.consecutive_failures));
         rejected.push(&probe, *conflicts as f64);
     }
-    vec![up, loaded, load, runs, duration, last_success, series, api_calls, failing, rejected]
+    let mut build = MetricFamily::new(
+        "probe_host_build_info",
+        "Always 1: the probe-host version and the probe WIT world it runs.",
+        MetricKind::Gauge,
+    );
+    build.push(&[("version", env!("CARGO_PKG_VERSION")), ("world", crate::engine::WORLD)], 1.0);
+    vec![build, up, loaded, load, runs, duration, last_success, series, api_calls, failing, rejected]
 }

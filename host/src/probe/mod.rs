@@ -1,6 +1,10 @@
 //! Probe loading: where probes come from (config entries, a directory of `*.wasm`) and turning
 //! their bytes into compiled [`engine::Probe`]s.
 
+mod shard;
+
+pub use shard::Shard;
+
 use crate::config::{Config, ProbeSettings};
 use crate::engine::{self, Engine, LoadError};
 use std::collections::{BTreeMap, HashSet};

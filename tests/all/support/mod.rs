@@ -123,6 +123,11 @@ pub struct Host {
 impl Host {
     /// Starts `probe-host run --config` with `config` (TOML; `listen` is set here).
     pub fn start(config: &str) -> Self {
+        Self::start_with(config, &[])
+    }
+
+    /// Like [`Host::start`], with more command-line arguments.
+    pub fn start_with(config: &str, args: &[&str]) -> Self {
         let dir = TempDir::new("host");
         let config_path = dir.path().join("probe-host.toml");
         std::fs::write(&config_path, format!("listen = \"127.0.0.1:0\"\n{config}")).expect("write config");
@@ -130,6 +135,7 @@ impl Host {
         let mut child = binary()
             .args(["run", "--config"])
             .arg(&config_path)
+            .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"))

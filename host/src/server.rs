@@ -76,13 +76,11 @@ fn handle(table: &ProbeTable, settings: &ServerSettings, req: &Request<Incoming>
             let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
             let format = exposition::negotiate(accept);
             let body = exposition::render(table, format).into_bytes();
-            if accepts_gzip(req) {
-                if let Some(compressed) = gzip(&body) {
-                    let mut resp = respond(StatusCode::OK, format.content_type(), compressed);
-                    resp.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                    resp.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-                    return resp;
-                }
+            if let Some(compressed) = accepts_gzip(req).then(|| gzip(&body)).flatten() {
+                let mut resp = respond(StatusCode::OK, format.content_type(), compressed);
+                resp.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                resp.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+                return resp;
             }
             let mut resp = respond(StatusCode::OK, format.content_type(), body);
             resp.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));

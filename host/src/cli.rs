@@ -57,6 +57,12 @@ enum Command {
         #[command(flatten)]
         cache: CacheArgs,
     },
+    /// Exit 0 if the host at URL answers its health check (for container HEALTHCHECKs, where
+    /// no curl is installed).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:9898/healthz")]
+        url: String,
+    },
     /// Start a new probe: a ready-to-build skeleton with its WIT and build command.
     New {
         /// The probe's name (lowercase letters, digits and dashes).
@@ -213,6 +219,20 @@ pub fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Check { probe, cache } => check(&probe, &cache).await,
+            Command::Healthcheck { url } => {
+                let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+                match client.get(&url).send().await {
+                    Ok(resp) if resp.status().is_success() => Ok(ExitCode::SUCCESS),
+                    Ok(resp) => {
+                        eprintln!("unhealthy: {url} answered {}", resp.status());
+                        Ok(ExitCode::FAILURE)
+                    }
+                    Err(e) => {
+                        eprintln!("unhealthy: {url}: {e}");
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            }
             Command::New { name, lang, dir } => {
                 let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
                 let build = crate::tools::skeleton::create(&name, lang, &dir)?;

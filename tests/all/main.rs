@@ -5,6 +5,7 @@
 
 mod api;
 mod cli;
+mod deploy;
 mod end_to_end;
 mod failures;
 mod guide;

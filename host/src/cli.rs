@@ -127,6 +127,9 @@ struct RunArgs {
     /// Path under which the metrics are served.
     #[arg(long = "web.telemetry-path", default_value = "/metrics")]
     telemetry_path: String,
+    /// TLS and basic auth, in the exporter-toolkit web config format.
+    #[arg(long = "web.config.file")]
+    web_config: Option<PathBuf>,
     /// Run only this shard's probes: INDEX/COUNT (e.g. a StatefulSet pod's ordinal/replicas).
     #[arg(long)]
     shard: Option<crate::probe::Shard>,
@@ -329,10 +332,15 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
 
     let cache_dir = args.cache.resolve(config.as_ref().and_then(|c| c.cache_dir.as_deref()));
-    let server = ServerSettings { telemetry_path: args.telemetry_path.clone() };
+    let web_config = match &args.web_config {
+        Some(path) => Some(Arc::new(crate::server::WebConfig::load(path).map_err(anyhow::Error::msg)?)),
+        None => None,
+    };
+    let server = ServerSettings { telemetry_path: args.telemetry_path.clone(), web_config };
     let host = app::start(HostSettings { listen, api, probes, cache_dir, server }).await?;
     tracing::info!("serving metrics on http://{}/metrics", host.addr);
-    println!("probe-host listening on http://{}", host.addr);
+    let scheme = if args.web_config.is_some() { "https" } else { "http" };
+    println!("probe-host listening on {scheme}://{}", host.addr);
     shutdown_signal().await;
     tracing::info!("shutting down");
     Ok(ExitCode::SUCCESS)

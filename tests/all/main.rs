@@ -18,3 +18,4 @@ mod server;
 mod support;
 mod tools;
 mod versions;
+mod web;

@@ -5,7 +5,9 @@ use crate::status::ProbeTable;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY};
+use hyper::header::{
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY, WWW_AUTHENTICATE,
+};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -20,18 +22,27 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// bodies are never read.
 const MAX_REQUEST_HEAD_BYTES: usize = 16 * 1024;
 
+mod web_config;
+
+pub use web_config::WebConfig;
+
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     /// Where the metrics are served (`--web.telemetry-path`, default `/metrics`).
     pub telemetry_path: String,
+    /// TLS and basic auth (`--web.config.file`).
+    pub web_config: Option<Arc<WebConfig>>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { telemetry_path: "/metrics".into() }
+        Self { telemetry_path: "/metrics".into(), web_config: None }
     }
 }
+
+/// A client has this long to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves until the task is dropped or aborted.
 pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: ServerSettings) {
@@ -49,10 +60,27 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: Serv
         let table = table.clone();
         let settings = settings.clone();
         tokio::spawn(async move {
+            let loaded = settings.web_config.as_ref().map(|w| w.current());
+            let tls = loaded.as_ref().and_then(|l| l.tls.clone());
             let service = service_fn(move |req| {
                 let table = table.clone();
                 let settings = settings.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&table, &settings, &req)) }
+                let loaded = loaded.clone();
+                async move {
+                    if let (Some(web), Some(loaded)) = (settings.web_config.clone(), loaded) {
+                        let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes().to_vec());
+                        let ok = tokio::task::spawn_blocking(move || web.authorized(&loaded, auth.as_deref()))
+                            .await
+                            .unwrap_or(false);
+                        if !ok {
+                            let mut resp = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
+                            resp.headers_mut()
+                                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"probe-host\""));
+                            return Ok::<_, std::convert::Infallible>(resp);
+                        }
+                    }
+                    Ok::<_, std::convert::Infallible>(handle(&table, &settings, &req))
+                }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder
@@ -60,7 +88,24 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: Serv
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .max_buf_size(MAX_REQUEST_HEAD_BYTES);
-            if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
+            let result = match tls {
+                Some(config) => {
+                    let accept = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
+                        Ok(Ok(tls_stream)) => builder.serve_connection(TokioIo::new(tls_stream), service).await,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, "TLS handshake failed: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    }
+                }
+                None => builder.serve_connection(TokioIo::new(stream), service).await,
+            };
+            if let Err(e) = result {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
         });

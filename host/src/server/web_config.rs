@@ -57,7 +57,7 @@ pub struct Loaded {
 #[derive(Debug)]
 pub struct WebConfig {
     path: PathBuf,
-    state: Mutex<(Vec<(PathBuf, Option<SystemTime>)>, Arc<Loaded>)>,
+    state: Mutex<(Files, Arc<Loaded>)>,
     /// Credentials that verified, as keyed hashes: bcrypt is slow on purpose, and a scraper
     /// sends the same credentials every few seconds.
     verified: Mutex<HashSet<u64>>,

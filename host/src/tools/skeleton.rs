@@ -16,6 +16,8 @@ pub enum Lang {
 pub const WIT_BINDGEN: &str = "0.61";
 pub const COMPONENTIZE_PY: &str = "0.25.1";
 pub const COMPONENTIZE_JS: &str = "0.23.0";
+/// componentize-js imports preview2-shim but declares it only as an optional peer: list it.
+pub const PREVIEW2_SHIM: &str = "0.25.0";
 
 /// Writes the skeleton for `name` in `lang` into `dir` and returns its build command.
 ///
@@ -174,6 +176,6 @@ console.error('wrote {name}.wasm');
 
 fn js_package(name: &str) -> String {
     format!(
-        "{{\n  \"name\": \"{name}\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"dependencies\": {{\n    \"@bytecodealliance/componentize-js\": \"{COMPONENTIZE_JS}\"\n  }}\n}}\n"
+        "{{\n  \"name\": \"{name}\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"dependencies\": {{\n    \"@bytecodealliance/componentize-js\": \"{COMPONENTIZE_JS}\",\n    \"@bytecodealliance/preview2-shim\": \"{PREVIEW2_SHIM}\"\n  }}\n}}\n"
     )
 }

@@ -113,20 +113,32 @@ async fn client_certificates_are_required_and_verified() {
     // A client certificate from another CA is refused.
     let other = Pki::new();
     other.issue(dir.path(), "stranger", "stranger", true);
-    let host = start(
-        dir.path(),
-        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n",
-        &sim,
-    );
+    // The README's web config, with a real bcrypt hash for its user.
+    let readme = std::fs::read_to_string(support::repo_root().join("README.md")).expect("README");
+    let start_at = readme.find("# --web.config.file\n").expect("the README's web config");
+    let snippet = &readme[start_at..start_at + readme[start_at..].find("```").expect("block end")];
+    let hash = bcrypt::hash("pw", 4).expect("bcrypt");
+    let host = start(dir.path(), &snippet.replace("$2y$10$...", &hash), &sim);
     let url = format!("{}/metrics", host.url);
     let d = dir.path().to_path_buf();
     let codes = tokio::task::spawn_blocking(move || {
         let with = |name: &str| {
             let cert = d.join(format!("{name}.crt"));
             let key = d.join(format!("{name}.key"));
-            curl(&d, &url, &["--cert", cert.to_str().expect("utf-8"), "--key", key.to_str().expect("utf-8")])
+            curl(
+                &d,
+                &url,
+                &[
+                    "-u",
+                    "prometheus:pw",
+                    "--cert",
+                    cert.to_str().expect("utf-8"),
+                    "--key",
+                    key.to_str().expect("utf-8"),
+                ],
+            )
         };
-        [with("client"), curl(&d, &url, &[]), with("stranger")]
+        [with("client"), curl(&d, &url, &["-u", "prometheus:pw"]), with("stranger")]
     })
     .await
     .expect("join");

@@ -1,10 +1,11 @@
-"""Runs the Datadog agent's own OpenMetrics V2 check once against URL, with the stub aggregator
-(the way Datadog's integrations test their checks), and prints what it submitted as JSON.
+"""Runs the Datadog agent's own OpenMetrics V2 check once with INSTANCE (its configuration, as
+JSON), with the stub aggregator (the way Datadog's integrations test their checks), and prints
+what it submitted as JSON.
 
-    python datadog_check.py URL [text|latest]
+    python datadog_check.py '{"openmetrics_endpoint": "http://...", "namespace": "potato", ...}'
 
-`text` (the default) lets the check send `Accept: text/plain`, as the agent does by default;
-`latest` sets `use_latest_spec: true` (OpenMetrics only).
+Without `use_latest_spec` the check sends `Accept: text/plain`, as the agent does by default;
+with `use_latest_spec: true` it asks for OpenMetrics only.
 """
 
 import json
@@ -19,11 +20,7 @@ from datadog_checks.base.stubs import aggregator  # noqa: E402
 
 
 def main():
-    url = sys.argv[1]
-    mode = sys.argv[2] if len(sys.argv) > 2 else "text"
-    instance = {"openmetrics_endpoint": url, "namespace": "potato", "metrics": [".+"]}
-    if mode == "latest":
-        instance["use_latest_spec"] = True
+    instance = json.loads(sys.argv[1])
     aggregator.reset()
     check = OpenMetricsBaseCheckV2("openmetrics", {}, [instance])
     error = check.run()

@@ -6,18 +6,8 @@ use crate::support::{self, TempDir, exposition::Scrape};
 use potato_sim::{DEFAULT_SEED, Dataset};
 use std::process::Command;
 
-/// The first ```sh block after the `## {section}` heading.
-fn block(guide: &str, section: &str) -> String {
-    let start = guide.find(&format!("\n## {section}\n")).unwrap_or_else(|| panic!("no section {section}"));
-    let rest = &guide[start..];
-    let open = rest.find("```sh\n").expect("a sh block") + "```sh\n".len();
-    let close = rest[open..].find("```").expect("closed block");
-    rest[open..open + close].to_string()
-}
-
 async fn run_guide(section: &str) {
-    let guide = std::fs::read_to_string(support::repo_root().join("probes/README.md")).expect("guide");
-    let script = block(&guide, section);
+    let script = support::doc_block("probes/README.md", section, "sh");
     let sim = support::simulator().await;
     let dir = TempDir::new("guide");
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_probe-host")).parent().expect("bin dir").to_path_buf();

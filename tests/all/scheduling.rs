@@ -2,7 +2,7 @@
 //! whose runs start failing loses its series until it succeeds again.
 
 use crate::support::{self, Host, TempDir};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[tokio::test]
 async fn failed_runs_remove_series_until_the_probe_recovers() {
@@ -23,7 +23,7 @@ async fn failed_runs_remove_series_until_the_probe_recovers() {
 
     // The potato-api goes away: the next run fails and the probe's series disappear.
     drop(sim);
-    let scrape = wait_for(&host, |s| s.value("probe_host_probe_up", &[("probe", "silos")]) == 0.0).await;
+    let scrape = host.wait_for("silos down", |s| s.value("probe_host_probe_up", &[("probe", "silos")]) == 0.0).await;
     assert_eq!(scrape.count("potato_silo_fill_ratio"), 0, "stale series must not be served");
     assert!(scrape.value("probe_host_probe_runs_total", &[("probe", "silos"), ("result", "api_error")]) >= 1.0);
     let (_, _, page) = host.get("/", None).await;
@@ -34,7 +34,8 @@ async fn failed_runs_remove_series_until_the_probe_recovers() {
         potato_sim::Simulator::start(addr, support::TOKEN, potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED))
             .await
             .expect("restart simulator");
-    let scrape = wait_for(&host, |s| s.value("probe_host_probe_up", &[("probe", "silos")]) == 1.0).await;
+    let scrape =
+        host.wait_for("silos up again", |s| s.value("probe_host_probe_up", &[("probe", "silos")]) == 1.0).await;
     assert_eq!(scrape.count("potato_silo_fill_ratio"), series);
 }
 
@@ -55,17 +56,4 @@ async fn probes_run_on_their_interval_without_scrapes() {
     let later = host.scrape().await.value("probe_host_probe_runs_total", &[("probe", "fast"), ("result", "success")]);
     let runs = later - first;
     assert!((2.0..=5.0).contains(&runs), "{runs} runs in 3.5 s at a 1 s interval");
-}
-
-/// Scrapes until `done` holds (at most 20 s).
-async fn wait_for(host: &Host, done: impl Fn(&support::exposition::Scrape) -> bool) -> support::exposition::Scrape {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let scrape = host.scrape().await;
-        if done(&scrape) {
-            return scrape;
-        }
-        assert!(Instant::now() < deadline, "condition not reached in 20 s; log:\n{}", host.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

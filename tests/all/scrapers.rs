@@ -67,7 +67,7 @@ async fn prometheus_scrapes_the_host_with_no_error_and_the_right_values() {
     let target = host.url.trim_start_matches("http://").to_string();
     let config = dir.path().join("prometheus.yml");
     // The README's scrape job, pointed at this host, on a 1 s interval to keep the test short.
-    let job = readme_block("Scrape with Prometheus", "yaml")
+    let job = support::doc_block("README.md", "Scrape with Prometheus", "yaml")
         .replace("probe-host:9898", &target)
         .replace("scrape_interval: 15s", "scrape_interval: 1s\n    scrape_timeout: 1s");
     std::fs::write(&config, job).expect("config");
@@ -128,17 +128,6 @@ async fn prometheus_scrapes_the_host_with_no_error_and_the_right_values() {
     assert_eq!(value(q), 1.0);
 }
 
-/// The first code block of `lang` under the README heading `## {section}`.
-fn readme_block(section: &str, lang: &str) -> String {
-    let readme = std::fs::read_to_string(support::repo_root().join("README.md")).expect("README");
-    let start = readme.find(&format!("\n## {section}\n")).unwrap_or_else(|| panic!("no README section {section}"));
-    let rest = &readme[start..];
-    let fence = format!("```{lang}\n");
-    let open = rest.find(&fence).expect("code block") + fence.len();
-    let close = rest[open..].find("```").expect("closed block");
-    rest[open..open + close].to_string()
-}
-
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -165,9 +154,10 @@ async fn the_datadog_openmetrics_check_submits_the_right_metrics_in_both_formats
     let (_sim, host, _dir) = examples_host().await;
     let data = Dataset::generate(DEFAULT_SEED);
     // The README's instance, pointed at this host.
-    let instances: Value =
-        serde_yaml::from_str(&readme_block("Scrape with Datadog", "yaml").replace("http://probe-host:9898", &host.url))
-            .expect("the README's instance is YAML");
+    let instances: Value = serde_yaml::from_str(
+        &support::doc_block("README.md", "Scrape with Datadog", "yaml").replace("http://probe-host:9898", &host.url),
+    )
+    .expect("the README's instance is YAML");
     let instance = instances["instances"][0].clone();
     assert_eq!(instance["namespace"], "potato");
     for mode in ["text", "latest"] {

@@ -3,7 +3,6 @@
 
 use crate::support::{self, Host, TempDir, exposition::Scrape};
 use potato_sim::{DEFAULT_SEED, Dataset};
-use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn a_probe_built_against_0_1_0_runs_in_the_current_host() {
@@ -23,18 +22,6 @@ async fn a_probe_built_against_0_1_0_runs_in_the_current_host() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
     assert!(report.contains("probe-host:probe@0.1.0"), "{report}");
-}
-
-async fn wait_for(host: &Host, what: &str, done: impl Fn(&Scrape) -> bool) -> Scrape {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let scrape = host.scrape().await;
-        if done(&scrape) {
-            return scrape;
-        }
-        assert!(Instant::now() < deadline, "{what} not reached; log:\n{}", host.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
@@ -58,17 +45,18 @@ async fn the_scratch_space_survives_between_successful_runs_only() {
     // Each run sees the count the previous one stored: the value equals the successful runs
     // so far (one more run may finish between the two reads, never fewer).
     let scrape =
-        wait_for(&host, "three runs", |s| s.get("misbehave_runs", &[("source", "misbehave")]) >= Some(3.0)).await;
+        host.wait_for("three runs", |s| s.get("misbehave_runs", &[("source", "misbehave")]) >= Some(3.0)).await;
     let runs = scrape.value("misbehave_runs", &[("source", "misbehave")]);
     let successes = scrape.value("probe_host_probe_runs_total", &[("probe", "counting"), ("result", "success")]);
     assert!(runs == successes || runs + 1.0 == successes, "value {runs} after {successes} runs");
 
     // The third run stores 3 and then fails: its write is dropped, so every later run sees 2
     // again and fails again. Had the write survived, the fourth run would succeed.
-    let scrape = wait_for(&host, "three failures", |s| {
-        s.value("probe_host_probe_runs_total", &[("probe", "failing"), ("result", "probe_error")]) >= 3.0
-    })
-    .await;
+    let scrape = host
+        .wait_for("three failures", |s| {
+            s.value("probe_host_probe_runs_total", &[("probe", "failing"), ("result", "probe_error")]) >= 3.0
+        })
+        .await;
     assert_eq!(scrape.value("probe_host_probe_runs_total", &[("probe", "failing"), ("result", "success")]), 2.0);
     assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "failing")]), 0.0);
 }

@@ -185,6 +185,20 @@ impl Host {
         }
     }
 
+    /// Scrapes until `done` holds (at most 30 s), and returns that scrape; `what` names the
+    /// condition in the failure message.
+    pub async fn wait_for(&self, what: &str, done: impl Fn(&exposition::Scrape) -> bool) -> exposition::Scrape {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let scrape = self.scrape().await;
+            if done(&scrape) {
+                return scrape;
+            }
+            assert!(Instant::now() < deadline, "{what}: not reached in 30 s; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Scrapes `/metrics` in the text format and parses it.
     pub async fn scrape(&self) -> exposition::Scrape {
         let (status, _, body) = self.get("/metrics", Some("text/plain")).await;
@@ -211,4 +225,16 @@ pub fn api_section(sim: &potato_sim::Simulator, dir: &Path) -> String {
 pub fn probe_entry(name: &str, file: &Path, extra: &str) -> String {
     let interval = if extra.contains("interval =") { "" } else { "interval = \"1s\"\n" };
     format!("[[probes]]\nname = \"{name}\"\nsource = \"{}\"\n{interval}{extra}\n", file.display())
+}
+
+/// The first ```{lang} block under the heading `## {section}` of the repository file `file`:
+/// the documentation's snippets are what the tests run.
+pub fn doc_block(file: &str, section: &str, lang: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let start = text.find(&format!("\n## {section}\n")).unwrap_or_else(|| panic!("{file}: no section {section}"));
+    let rest = &text[start..];
+    let fence = format!("```{lang}\n");
+    let open = rest.find(&fence).unwrap_or_else(|| panic!("{file}: no {lang} block in {section}")) + fence.len();
+    let close = rest[open..].find("```").expect("closed block");
+    rest[open..open + close].to_string()
 }

@@ -1,6 +1,6 @@
 //! The `probe-host` command line: `run`, `demo`, `once` and `simulator`.
 
-use crate::api::{ApiSettings, PotatoApi};
+use crate::api::{ApiSettings, PotatoApi, TokenSource};
 use crate::app::{self, HostSettings};
 use crate::config::{self, Config, ProbeSettings};
 use crate::engine::{Engine, EngineSettings};
@@ -258,19 +258,18 @@ build it in that directory with:
     }
 }
 
-/// Reads the bearer token from a file or an environment variable; a missing variable means no
-/// token (the simulator requires one, so that fails loudly at the first call as `unauthorized`).
-fn read_token(file: Option<&Path>, env: Option<&str>) -> anyhow::Result<Option<String>> {
+/// The bearer token's source: a file (re-read when it changes; it must be readable at start), or
+/// an environment variable (a missing one means no token: the simulator then answers
+/// `unauthorized`, which the probes report).
+fn token_source(file: Option<&Path>, env: Option<&str>) -> anyhow::Result<Option<TokenSource>> {
     if let Some(path) = file {
-        let token =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read token file {}", path.display()))?;
-        let token = token.trim().to_string();
-        if token.is_empty() {
-            bail!("token file {} is empty", path.display());
-        }
-        return Ok(Some(token));
+        return Ok(Some(TokenSource::file(path).map_err(anyhow::Error::msg)?));
     }
-    Ok(env.and_then(|var| std::env::var(var).ok()).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()))
+    Ok(env
+        .and_then(|var| std::env::var(var).ok())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .map(|t| TokenSource::Fixed(t.into())))
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -307,8 +306,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let api = match (&config, &args.api.api_url) {
         (_, Some(url)) => {
-            let mut settings =
-                ApiSettings::new(url, read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?);
+            let mut settings = ApiSettings::new(url, None);
+            settings.token = token_source(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?;
             if let Some(c) = &config {
                 settings.timeout = c.api.timeout;
                 settings.max_response_bytes = c.api.max_response_size;
@@ -317,7 +316,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         (Some(c), None) => ApiSettings {
             base_url: c.api.base_url.clone(),
-            token: read_token(c.api.token_file.as_deref(), c.api.token_env.as_deref())?,
+            token: token_source(c.api.token_file.as_deref(), c.api.token_env.as_deref())?,
             timeout: c.api.timeout,
             max_response_bytes: c.api.max_response_size,
         },
@@ -399,8 +398,8 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     let Some(url) = args.api.api_url.clone() else {
         bail!("give --api-url (e.g. the URL `probe-host simulator` prints)")
     };
-    let mut settings =
-        ApiSettings::new(url, read_token(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?);
+    let mut settings = ApiSettings::new(url, None);
+    settings.token = token_source(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?;
     settings.timeout = args.api_timeout;
     let api = PotatoApi::new(&settings)?;
     let engine = Arc::new(Engine::new(EngineSettings {

@@ -4,20 +4,21 @@
 //! emits [`Client`] (one async method per `operationId`) and [`types`] (one type per schema).
 //! Change the document and the client, and every caller the compiler checks, follow.
 //!
-//! On top of the generated code, [`ClientLimits`] caps the size of every response body, so a
-//! target that answers with gigabytes cannot exhaust the caller's memory.
+//! On top of the generated code, [`ClientContext`] adds the current bearer token to every call
+//! and caps the size of every response body, so a target that answers with gigabytes cannot
+//! exhaust the caller's memory.
 
 mod generated {
     // The generated code is not ours to lint.
     #![allow(missing_debug_implementations, clippy::all, unused_qualifications)]
-    use crate::ClientLimits;
+    use crate::ClientContext;
 
-    progenitor::generate_api!(spec = "potato-api.yaml", derives = [PartialEq], inner_type = ClientLimits,);
+    progenitor::generate_api!(spec = "potato-api.yaml", derives = [PartialEq], inner_type = ClientContext,);
 }
 mod limits;
 
 pub use generated::*;
-pub use limits::{BODY_TOO_LARGE, ClientLimits};
+pub use limits::{BODY_TOO_LARGE, ClientContext, TokenFn};
 
 /// The OpenAPI document this client was generated from, for tools that serve or inspect it.
 pub const OPENAPI_DOCUMENT: &str = include_str!("../potato-api.yaml");

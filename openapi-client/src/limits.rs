@@ -1,4 +1,5 @@
-//! A response-size cap for the generated client, through progenitor's `ClientHooks`.
+//! What the generated client does on every call, through progenitor's `ClientHooks`: add the
+//! current bearer token (`pre`), and cap the size of the response body (`exec` and `post`).
 //!
 //! `exec` reads the body itself, chunk by chunk, and stops at the cap (early, from
 //! `Content-Length`, when the server sends one). An oversized response is replaced by an empty
@@ -7,17 +8,33 @@
 
 use crate::Client;
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use std::sync::Arc;
+
+/// Gives the bearer token to send, asked on every call (so a rotated token is used at once).
+pub type TokenFn = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// Settings the generated [`Client`] carries into its hooks.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientLimits {
+#[derive(Clone)]
+pub struct ClientContext {
     /// The largest response body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The bearer token source; `None` sends no `Authorization` header.
+    pub token: Option<TokenFn>,
 }
 
-impl Default for ClientLimits {
+impl std::fmt::Debug for ClientContext {
+    // Never print the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientContext")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl Default for ClientContext {
     fn default() -> Self {
-        Self { max_body_bytes: 16 << 20 }
+        Self { max_body_bytes: 16 << 20, token: None }
     }
 }
 
@@ -26,7 +43,17 @@ pub const BODY_TOO_LARGE: &str = "response body too large";
 
 const MARKER: &str = "x-probe-host-body-too-large";
 
-impl ClientHooks<ClientLimits> for Client {
+impl ClientHooks<ClientContext> for Client {
+    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
+        if let Some(token) = self.inner().token.as_ref().and_then(|f| f()) {
+            let mut value = http::HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+                .map_err(|_| Error::InvalidRequest("the API token is not a valid header value".into()))?;
+            value.set_sensitive(true);
+            request.headers_mut().insert(http::header::AUTHORIZATION, value);
+        }
+        Ok(())
+    }
+
     async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
         let max = self.inner().max_body_bytes;
         let mut response = self.client().execute(request).await?;

@@ -52,7 +52,7 @@ pub struct Simulator {
 #[derive(Debug)]
 struct State {
     data: Dataset,
-    token: String,
+    token: std::sync::RwLock<String>,
     started: Instant,
     faults: Faults,
 }
@@ -65,8 +65,12 @@ impl Simulator {
     pub async fn start(addr: SocketAddr, token: &str, data: Dataset) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state =
-            Arc::new(State { data, token: token.to_string(), started: Instant::now(), faults: Faults::default() });
+        let state = Arc::new(State {
+            data,
+            token: std::sync::RwLock::new(token.to_string()),
+            started: Instant::now(),
+            faults: Faults::default(),
+        });
         let task = tokio::spawn(accept_loop(listener, state.clone()));
         Ok(Self { addr, token: token.to_string(), task, state })
     }
@@ -81,9 +85,15 @@ impl Simulator {
         self.addr
     }
 
-    /// The bearer token the server accepts.
+    /// The bearer token the server accepted at start.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// Accepts `token` (and no longer the previous one) from the next request on, as a
+    /// service does after its credentials are rotated.
+    pub fn set_token(&self, token: &str) {
+        *self.state.token.write().unwrap_or_else(std::sync::PoisonError::into_inner) = token.to_string();
     }
 
     /// Makes `operation` (an `operationId` such as `"listFarms"`, or `"*"` for all) misbehave
@@ -145,8 +155,10 @@ fn reject(status: StatusCode, code: &'static str, message: impl Into<String>) ->
 }
 
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
-    let authorized =
-        req.headers().get(AUTHORIZATION).is_some_and(|v| v.as_bytes() == format!("Bearer {}", state.token).as_bytes());
+    let authorized = req.headers().get(AUTHORIZATION).is_some_and(|v| {
+        let token = state.token.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        v.as_bytes() == format!("Bearer {token}").as_bytes()
+    });
     if !authorized {
         return error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid bearer token");
     }

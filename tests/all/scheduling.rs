@@ -57,3 +57,29 @@ async fn probes_run_on_their_interval_without_scrapes() {
     let runs = later - first;
     assert!((2.0..=5.0).contains(&runs), "{runs} runs in 3.5 s at a 1 s interval");
 }
+
+#[tokio::test]
+async fn a_rotated_token_file_is_used_without_a_restart() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("rotation");
+    let config = format!(
+        "{}{}",
+        support::api_section(&sim, dir.path()),
+        support::probe_entry("silos", &support::probe("silos"), "interval = \"300ms\""),
+    );
+    let host = Host::start(&config);
+    host.wait_ready().await;
+    assert_eq!(host.scrape().await.value("probe_host_probe_up", &[("probe", "silos")]), 1.0);
+
+    // The service's credentials rotate: the old token is refused...
+    sim.set_token("rotated-token");
+    host.wait_for("refused with the old token", |s| {
+        s.value("probe_host_probe_runs_total", &[("probe", "silos"), ("result", "api_error")]) >= 1.0
+    })
+    .await;
+    // ...and the mounted secret is updated: the next runs use the new token.
+    std::fs::write(dir.path().join("token"), "rotated-token\n").expect("rotate");
+    host.wait_for("up with the new token", |s| s.value("probe_host_probe_up", &[("probe", "silos")]) == 1.0).await;
+    assert!(host.log().contains("API token file changed"), "{}", host.log());
+    assert!(!host.log().contains("rotated-token"), "the log never prints a token");
+}

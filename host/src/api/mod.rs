@@ -3,12 +3,14 @@
 //! credentials, and maps every failure to an [`ApiError`] a probe can act on.
 
 mod error;
+mod token;
 
 pub use error::ApiError;
+pub use token::TokenSource;
 
 use potato_api_client::types;
 use progenitor_client::ClientInfo;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the potato-api is and how to authenticate to it.
@@ -17,7 +19,7 @@ pub struct ApiSettings {
     /// Base URL including the base path, e.g. `http://potato:8080/api/v0`.
     pub base_url: String,
     /// Bearer token sent on every call; `None` sends no `Authorization` header.
-    pub token: Option<String>,
+    pub token: Option<TokenSource>,
     /// Per-request timeout (connect + response).
     pub timeout: Duration,
     /// The largest response body accepted; a bigger one is an `invalid-response`.
@@ -27,7 +29,12 @@ pub struct ApiSettings {
 impl ApiSettings {
     /// Settings with the default timeout (10 s) and response cap (16 MiB).
     pub fn new(base_url: impl Into<String>, token: Option<String>) -> Self {
-        Self { base_url: base_url.into(), token, timeout: Duration::from_secs(10), max_response_bytes: 16 << 20 }
+        Self {
+            base_url: base_url.into(),
+            token: token.map(|t| TokenSource::Fixed(t.into())),
+            timeout: Duration::from_secs(10),
+            max_response_bytes: 16 << 20,
+        }
     }
 }
 
@@ -50,24 +57,20 @@ impl PotatoApi {
     /// Builds the HTTP client.
     ///
     /// # Errors
-    /// When the token is not a valid header value or the TLS backend cannot be set up.
+    /// When the HTTP client cannot be built.
     pub fn new(settings: &ApiSettings) -> anyhow::Result<Self> {
-        let mut headers = HeaderMap::new();
-        if let Some(token) = &settings.token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.trim()))
-                .map_err(|_| anyhow::anyhow!("the API token contains characters not allowed in an HTTP header"))?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
         let http = reqwest::Client::builder()
-            .default_headers(headers)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             .user_agent(concat!("probe-host/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let base = settings.base_url.trim_end_matches('/');
-        let limits = potato_api_client::ClientLimits { max_body_bytes: settings.max_response_bytes };
-        Ok(Self { client: potato_api_client::Client::new_with_client(base, http, limits) })
+        // The token is added per call (see `ClientContext`), so a rotated token file takes
+        // effect without rebuilding the client.
+        let token: Option<potato_api_client::TokenFn> =
+            settings.token.clone().map(|source| Arc::new(move || Some(source.current().to_string())) as _);
+        let context = potato_api_client::ClientContext { max_body_bytes: settings.max_response_bytes, token };
+        Ok(Self { client: potato_api_client::Client::new_with_client(base, http, context) })
     }
 
     /// The API's base URL.

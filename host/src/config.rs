@@ -19,6 +19,7 @@
 //! max_families = 200
 //! max_samples = 20000
 //! max_output_size = "8MiB"
+//! # allow = ["listFarms", "listSilos"]   # operations a probe may call (default: all)
 //!
 //! [[probes]]
 //! name = "inventory"
@@ -32,6 +33,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The potato-api's operations, by `operationId`: what `allow` lists.
+pub const OPERATIONS: [&str; 7] =
+    ["listImportantPotatoes", "getPotato", "listFarms", "listSilos", "listOrders", "getHealth", "listQueues"];
 
 /// Default address of the metrics server.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:9898";
@@ -96,6 +101,9 @@ pub struct ProbeSettings {
     /// Size of one run's output (names, labels and values, roughly as exposed).
     #[serde(default = "default_max_output_size", with = "bytesize")]
     pub max_output_size: usize,
+    /// The potato-api operations (operationIds) the probe may call; absent: all of them.
+    #[serde(default)]
+    pub allow: Option<Vec<String>>,
 }
 
 impl Default for ProbeSettings {
@@ -109,6 +117,7 @@ impl Default for ProbeSettings {
             max_families: default_max_families(),
             max_samples: default_max_samples(),
             max_output_size: default_max_output_size(),
+            allow: None,
         }
     }
 }
@@ -134,6 +143,8 @@ pub struct ProbeConfig {
     pub max_samples: Option<usize>,
     #[serde(default, with = "opt_bytesize")]
     pub max_output_size: Option<usize>,
+    /// Overrides `[defaults] allow` for this probe.
+    pub allow: Option<Vec<String>>,
     /// The probe's own settings, read through the `config` interface.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
@@ -151,6 +162,7 @@ impl ProbeSettings {
             max_families: p.max_families.unwrap_or(self.max_families),
             max_samples: p.max_samples.unwrap_or(self.max_samples),
             max_output_size: p.max_output_size.unwrap_or(self.max_output_size),
+            allow: p.allow.clone().or_else(|| self.allow.clone()),
         }
     }
 
@@ -170,6 +182,11 @@ impl ProbeSettings {
         }
         if self.max_families == 0 || self.max_samples == 0 || self.max_output_size == 0 {
             return Err(format!("{what}: max_families, max_samples and max_output_size must be above zero"));
+        }
+        for op in self.allow.iter().flatten() {
+            if !OPERATIONS.contains(&op.as_str()) {
+                return Err(format!("{what}: allow: unknown operation {op:?} (known: {})", OPERATIONS.join(", ")));
+            }
         }
         Ok(())
     }

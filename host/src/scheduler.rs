@@ -62,6 +62,8 @@ pub async fn run_once(
             max_api_calls: settings.max_api_calls,
         },
         scratch: scratch.clone(),
+        allow: settings.allow.as_deref().map(Into::into),
+        denied: slot.denied.clone(),
     };
     let output_limits = OutputLimits {
         max_families: settings.max_families,

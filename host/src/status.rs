@@ -17,6 +17,8 @@ pub struct ProbeSlot {
     pub name: String,
     pub source: String,
     pub interval: Duration,
+    /// Calls refused because the operation is not in the probe's `allow` list.
+    pub denied: Arc<std::sync::atomic::AtomicU64>,
     status: Mutex<ProbeStatus>,
 }
 
@@ -53,7 +55,7 @@ impl ProbeStatus {
 impl ProbeSlot {
     pub fn new(name: &str, source: &str, interval: Duration) -> Self {
         let status = ProbeStatus { runs: RESULTS.iter().map(|r| (*r, 0)).collect(), ..ProbeStatus::default() };
-        Self { name: name.into(), source: source.into(), interval, status: Mutex::new(status) }
+        Self { name: name.into(), source: source.into(), interval, denied: Arc::default(), status: Mutex::new(status) }
     }
 
     fn lock(&self) -> MutexGuard<'_, ProbeStatus> {

@@ -133,3 +133,42 @@ async fn files_that_are_not_probes_are_reported_and_the_rest_load() {
         assert!(host.log().contains(&format!("{probe}.wasm")), "the log names the file of {probe}");
     }
 }
+
+#[tokio::test]
+async fn calls_outside_a_probes_allow_list_are_refused_and_counted() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("allow");
+    let silos = support::probe("silos");
+    let mut config = support::api_section(&sim, dir.path());
+    config += "[defaults]\nallow = [\"listFarms\"]\n";
+    // The defaults allow only listFarms: silos (which also lists silos) is refused...
+    config += &support::probe_entry("narrow", &silos, "");
+    // ...unless its own entry grants what it needs.
+    config += &support::probe_entry("granted", &silos, "allow = [\"listFarms\", \"listSilos\"]");
+    let host = Host::start(&config);
+    host.wait_ready().await;
+    let scrape = host.scrape().await;
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "granted")]), 1.0);
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "narrow")]), 0.0);
+    assert!(scrape.value("probe_host_probe_api_calls_denied_total", &[("probe", "narrow")]) >= 1.0);
+    assert_eq!(scrape.value("probe_host_probe_api_calls_denied_total", &[("probe", "granted")]), 0.0);
+    assert!(scrape.value("probe_host_probe_runs_total", &[("probe", "narrow"), ("result", "api_error")]) >= 1.0);
+    let (_, _, page) = host.get("/", None).await;
+    assert!(page.contains("not_permitted"), "{page}");
+    // The refused calls never reached the potato-api: one listSilos per farm per granted run only.
+    let farms = Dataset::generate(DEFAULT_SEED).farms.len() as f64;
+    let granted_runs = scrape.value("probe_host_probe_runs_total", &[("probe", "granted"), ("result", "success")]);
+    assert!((sim.requests("listSilos") as f64) <= farms * (granted_runs + 1.0));
+}
+
+#[test]
+fn an_unknown_operation_in_allow_is_a_config_error() {
+    let dir = TempDir::new("allowtypo");
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, "[api]\nbase_url = \"http://x/api/v0\"\n[defaults]\nallow = [\"listFarm\"]\n")
+        .expect("write");
+    let out = support::binary().args(["run", "--config"]).arg(&path).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("c.toml") && stderr.contains("\"listFarm\""), "{stderr}");
+}

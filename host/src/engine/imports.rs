@@ -12,6 +12,23 @@ impl metrics::Host for RunState {}
 type Call<T> = wasmtime::Result<Result<T, wit::ApiError>>;
 
 impl RunState {
+    /// Whether the probe may call `operation`; a refused call is counted and answered with
+    /// `client-error` 403 `not_permitted` (WIT 0.1 has no case of its own for it).
+    fn permitted(&mut self, operation: &str) -> Option<wit::ApiError> {
+        let allowed = self.allow.as_ref().is_none_or(|ops| ops.iter().any(|op| op == operation));
+        if allowed {
+            return None;
+        }
+        self.denied.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.api_failures += 1;
+        tracing::debug!(probe = %self.probe, operation, "call not permitted");
+        Some(wit::ApiError::ClientError(wit::HttpError {
+            status: 403,
+            code: "not_permitted".into(),
+            message: format!("this probe may not call {operation} (see `allow` in the configuration)"),
+        }))
+    }
+
     /// Counts a call; past the run's cap, traps the guest instead of calling the API.
     fn count_call(&mut self, operation: &str) -> wasmtime::Result<()> {
         if self.api_calls >= self.max_api_calls {
@@ -38,24 +55,36 @@ impl potatoes::Host for RunState {
         limit: Option<u32>,
         page_token: Option<String>,
     ) -> Call<wit::PotatoPage> {
+        if let Some(denied) = self.permitted("listImportantPotatoes") {
+            return Ok(Err(denied));
+        }
         self.count_call("listImportantPotatoes")?;
         let result = self.api.list_important_potatoes(limit, page_token.as_deref()).await.into_wit();
         self.finish(result)
     }
 
     async fn get_potato(&mut self, potato_id: String) -> Call<wit::Potato> {
+        if let Some(denied) = self.permitted("getPotato") {
+            return Ok(Err(denied));
+        }
         self.count_call("getPotato")?;
         let result = self.api.get_potato(&potato_id).await.into_wit();
         self.finish(result)
     }
 
     async fn list_farms(&mut self) -> Call<Vec<wit::Farm>> {
+        if let Some(denied) = self.permitted("listFarms") {
+            return Ok(Err(denied));
+        }
         self.count_call("listFarms")?;
         let result = self.api.list_farms().await.into_wit();
         self.finish(result)
     }
 
     async fn list_silos(&mut self, farm_id: String) -> Call<Vec<wit::Silo>> {
+        if let Some(denied) = self.permitted("listSilos") {
+            return Ok(Err(denied));
+        }
         self.count_call("listSilos")?;
         let result = self.api.list_silos(&farm_id).await.into_wit();
         self.finish(result)
@@ -67,6 +96,9 @@ impl potatoes::Host for RunState {
         limit: Option<u32>,
         page_token: Option<String>,
     ) -> Call<wit::OrderPage> {
+        if let Some(denied) = self.permitted("listOrders") {
+            return Ok(Err(denied));
+        }
         self.count_call("listOrders")?;
         let status = status.map(super::convert::order_status_from_wit);
         let result = self.api.list_orders(status, limit, page_token.as_deref()).await.into_wit();
@@ -74,12 +106,18 @@ impl potatoes::Host for RunState {
     }
 
     async fn get_health(&mut self) -> Call<wit::Health> {
+        if let Some(denied) = self.permitted("getHealth") {
+            return Ok(Err(denied));
+        }
         self.count_call("getHealth")?;
         let result = self.api.get_health().await.into_wit();
         self.finish(result)
     }
 
     async fn list_queues(&mut self) -> Call<Vec<wit::QueueStats>> {
+        if let Some(denied) = self.permitted("listQueues") {
+            return Ok(Err(denied));
+        }
         self.count_call("listQueues")?;
         let result = self.api.list_queues().await.into_wit();
         self.finish(result)

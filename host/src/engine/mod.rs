@@ -92,6 +92,10 @@ pub struct RunContext {
     pub limits: RunLimits,
     /// The scratch space as the last successful run left it.
     pub scratch: Scratch,
+    /// The operations (operationIds) the probe may call; `None`: all.
+    pub allow: Option<Arc<[String]>>,
+    /// Counts calls refused because they were not in `allow` (shared with the self-metrics).
+    pub denied: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What one run may use.
@@ -313,6 +317,8 @@ impl Probe {
                 api_failures: 0,
                 halted: None,
                 scratch: ctx.scratch,
+                allow: ctx.allow,
+                denied: ctx.denied,
             },
         );
         store.limiter(|s| &mut s.limits);

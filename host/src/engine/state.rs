@@ -22,6 +22,8 @@ pub(crate) struct RunState {
     /// Why the host stopped the run, when it trapped the guest on purpose.
     pub(crate) halted: Option<super::RunError>,
     pub(crate) scratch: super::Scratch,
+    pub(crate) allow: Option<Arc<[String]>>,
+    pub(crate) denied: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl WasiView for RunState {

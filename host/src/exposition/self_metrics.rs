@@ -49,6 +49,11 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
         "Failed runs since the probe's last success (runs back off while this grows).",
         MetricKind::Gauge,
     );
+    let mut denied = MetricFamily::new(
+        "probe_host_probe_api_calls_denied",
+        "potato-api calls refused because the operation is not in the probe's allow list.",
+        MetricKind::Counter,
+    );
     let mut rejected = MetricFamily::new(
         "probe_host_probe_rejected_families",
         "Families of this probe not served because a probe loaded earlier exports the same name.",
@@ -78,6 +83,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
             series.push(&probe, 0.0);
         }
         failing.push(&probe, f64::from(status.consecutive_failures));
+        denied.push(&probe, slot.denied.load(std::sync::atomic::Ordering::Relaxed) as f64);
         rejected.push(&probe, *conflicts as f64);
     }
     let mut build = MetricFamily::new(
@@ -86,5 +92,5 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
         MetricKind::Gauge,
     );
     build.push(&[("version", env!("CARGO_PKG_VERSION")), ("world", crate::engine::WORLD)], 1.0);
-    vec![build, up, loaded, load, runs, duration, last_success, series, api_calls, failing, rejected]
+    vec![build, up, loaded, load, runs, duration, last_success, series, api_calls, failing, denied, rejected]
 }

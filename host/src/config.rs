@@ -365,6 +365,18 @@ mod tests {
     }
 
     #[test]
+    fn the_readmes_example_config_is_valid() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("The configuration file:").expect("README section");
+        let block = &readme[start..];
+        let open = block.find("```toml\n").expect("toml block") + "```toml\n".len();
+        let close = block[open..].find("```").expect("block end");
+        let config = Config::parse(&block[open..open + close]).expect("the README's config parses");
+        assert_eq!(config.probes.len(), 1);
+        assert_eq!(config.probes[0].config["page-size"], "500");
+    }
+
+    #[test]
     fn names_the_bad_key() {
         let err = Config::parse("[api]\nbase_url = \"http://x\"\ntimeout = \"5 parsecs\"").unwrap_err();
         assert!(err.contains("parsecs"), "{err}");

@@ -14,18 +14,8 @@ fn status(s: PotatoStatus) -> String {
 }
 
 async fn start_examples() -> (potato_sim::Simulator, Host, TempDir) {
-    let sim = support::simulator().await;
-    let dir = TempDir::new("e2e");
-    let config = format!(
-        "{}{}{}",
-        support::api_section(&sim, dir.path()),
-        // A small page size makes the probe follow many pages (2,345 potatoes / 100).
-        support::probe_entry("inventory", &support::probe("inventory"), "config = { page-size = \"100\" }"),
-        support::probe_entry("silos", &support::probe("silos"), ""),
-    );
-    let host = Host::start(&config);
-    host.wait_ready().await;
-    (sim, host, dir)
+    // A small page size makes the probe follow many pages (2,345 potatoes / 100).
+    support::examples_host("config = { page-size = \"100\" }").await
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! OpenMetrics parser (both from PyPI, tests/scrapers/requirements.txt). Values are checked
 //! against the simulator's data set.
 
-use crate::support::{self, Host, TempDir};
+use crate::support;
 use potato_sim::{DEFAULT_SEED, Dataset};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -34,20 +34,6 @@ fn python() -> &'static PathBuf {
     })
 }
 
-async fn examples_host() -> (potato_sim::Simulator, Host, TempDir) {
-    let sim = support::simulator().await;
-    let dir = TempDir::new("scrapers");
-    let config = format!(
-        "{}{}{}",
-        support::api_section(&sim, dir.path()),
-        support::probe_entry("inventory", &support::probe("inventory"), ""),
-        support::probe_entry("silos", &support::probe("silos"), ""),
-    );
-    let host = Host::start(&config);
-    host.wait_ready().await;
-    (sim, host, dir)
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
@@ -63,7 +49,7 @@ impl Drop for KillOnDrop {
 
 #[tokio::test]
 async fn prometheus_scrapes_the_host_with_no_error_and_the_right_values() {
-    let (_sim, host, dir) = examples_host().await;
+    let (_sim, host, dir) = support::examples_host("").await;
     let target = host.url.trim_start_matches("http://").to_string();
     let config = dir.path().join("prometheus.yml");
     // The README's scrape job, pointed at this host, on a 1 s interval to keep the test short.
@@ -151,7 +137,7 @@ async fn helper(script: &str, args: Vec<String>) -> String {
 
 #[tokio::test]
 async fn the_datadog_openmetrics_check_submits_the_right_metrics_in_both_formats() {
-    let (_sim, host, _dir) = examples_host().await;
+    let (_sim, host, _dir) = support::examples_host("").await;
     let data = Dataset::generate(DEFAULT_SEED);
     // The README's instance, pointed at this host.
     let instances: Value = serde_yaml::from_str(
@@ -216,7 +202,7 @@ async fn the_datadog_openmetrics_check_submits_the_right_metrics_in_both_formats
 
 #[tokio::test]
 async fn prometheus_clients_strict_openmetrics_parser_accepts_the_output() {
-    let (_sim, host, _dir) = examples_host().await;
+    let (_sim, host, _dir) = support::examples_host("").await;
     let out = helper("openmetrics_parse.py", vec![format!("{}/metrics", host.url)]).await;
     assert!(out.contains(" families, "), "{out}");
 }

@@ -238,3 +238,19 @@ pub fn doc_block(file: &str, section: &str, lang: &str) -> String {
     let close = rest[open..].find("```").expect("closed block");
     rest[open..open + close].to_string()
 }
+
+/// The simulator and a host running the `inventory` and `silos` examples (1 s interval), ready.
+/// `inventory_config` is the inventory probe's extra entry lines (e.g. its `config`).
+pub async fn examples_host(inventory_config: &str) -> (potato_sim::Simulator, Host, TempDir) {
+    let sim = simulator().await;
+    let dir = TempDir::new("examples");
+    let config = format!(
+        "{}{}{}",
+        api_section(&sim, dir.path()),
+        probe_entry("inventory", &probe("inventory"), inventory_config),
+        probe_entry("silos", &probe("silos"), ""),
+    );
+    let host = Host::start(&config);
+    host.wait_ready().await;
+    (sim, host, dir)
+}

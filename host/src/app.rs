@@ -65,7 +65,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         .iter()
         .map(|s| Arc::new(ProbeSlot::new(&s.name, &s.path.display().to_string(), s.settings.interval)))
         .collect();
-    let table = Arc::new(ProbeTable::new(slots.clone()));
+    let table = Arc::new(ProbeTable::new(slots.clone()).with_api_stats(api.stats()));
     let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone(), settings.server.clone()))];
 
     for (spec, slot) in settings.probes.into_iter().zip(slots) {

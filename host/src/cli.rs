@@ -311,6 +311,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             if let Some(c) = &config {
                 settings.timeout = c.api.timeout;
                 settings.max_response_bytes = c.api.max_response_size;
+                settings.share_window = c.api.share_window;
             }
             settings
         }
@@ -319,6 +320,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             token: token_source(c.api.token_file.as_deref(), c.api.token_env.as_deref())?,
             timeout: c.api.timeout,
             max_response_bytes: c.api.max_response_size,
+            share_window: c.api.share_window,
         },
         (None, None) => {
             bail!("no potato-api URL: give --api-url or a --config with [api] base_url")

@@ -9,6 +9,7 @@
 //! token_file = "/var/run/secrets/potato/token"   # or token_env = "POTATO_API_TOKEN"
 //! timeout = "10s"
 //! max_response_size = "16MiB"
+//! share_window = "2s"   # identical calls within it are made once, shared by all probes
 //!
 //! [defaults]            # for every probe, unless the probe says otherwise
 //! interval = "30s"
@@ -70,6 +71,10 @@ pub struct ApiConfig {
     /// The largest response body accepted from the API.
     #[serde(default = "default_max_response", with = "bytesize")]
     pub max_response_size: usize,
+    /// Identical calls (same operation and arguments) within this window are made once and
+    /// their result shared between probes; "0s" turns sharing off.
+    #[serde(default = "default_share_window", with = "duration")]
+    pub share_window: Duration,
 }
 
 /// How a probe runs and what it may use. `[defaults]` in the file; each `[[probes]]` entry may
@@ -197,6 +202,9 @@ fn default_listen() -> SocketAddr {
 }
 fn default_api_timeout() -> Duration {
     Duration::from_secs(10)
+}
+fn default_share_window() -> Duration {
+    Duration::from_secs(2)
 }
 fn default_max_response() -> usize {
     16 << 20

@@ -103,11 +103,22 @@ impl ProbeSlot {
 #[derive(Debug, Default)]
 pub struct ProbeTable {
     slots: Vec<Arc<ProbeSlot>>,
+    api_stats: Option<Arc<crate::api::ApiStats>>,
 }
 
 impl ProbeTable {
     pub fn new(slots: Vec<Arc<ProbeSlot>>) -> Self {
-        Self { slots }
+        Self { slots, api_stats: None }
+    }
+
+    /// Also expose the potato-api call statistics.
+    pub fn with_api_stats(mut self, stats: Arc<crate::api::ApiStats>) -> Self {
+        self.api_stats = Some(stats);
+        self
+    }
+
+    pub fn api_stats(&self) -> Option<&crate::api::ApiStats> {
+        self.api_stats.as_deref()
     }
 
     pub fn slots(&self) -> &[Arc<ProbeSlot>] {

@@ -108,3 +108,36 @@ async fn each_simulator_fault_reaches_the_caller_as_the_right_error() {
     sim.set_fault("listFarms", None);
     assert_eq!(api.list_farms().await.expect("healed"), farms);
 }
+
+#[tokio::test]
+async fn identical_calls_from_several_probes_are_sent_once_per_window() {
+    use crate::support::{Host, TempDir};
+    let sim = support::simulator().await;
+    let dir = TempDir::new("shared");
+    // Three probes list every important potato (3 pages of 1000) each second; the window is
+    // longer than the test, so each page is requested once.
+    let mut config = support::api_section(&sim, dir.path());
+    config += "share_window = \"60s\"\n";
+    for name in ["inv-a", "inv-b", "inv-c"] {
+        config += &support::probe_entry(name, &support::probe("inventory"), "");
+    }
+    let host = Host::start(&config);
+    host.wait_ready().await;
+    let scrape = host
+        .wait_for("a few runs each", |s| {
+            ["inv-a", "inv-b", "inv-c"]
+                .iter()
+                .all(|p| s.value("probe_host_probe_runs_total", &[("probe", p), ("result", "success")]) >= 2.0)
+        })
+        .await;
+    let pages = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).potatoes.len().div_ceil(1000) as u64;
+    assert_eq!(sim.requests("listImportantPotatoes"), pages, "one request per page per window");
+    let op = [("operation", "listImportantPotatoes")];
+    assert_eq!(scrape.value("probe_host_api_requests_total", &op), pages as f64);
+    assert!(
+        scrape.value("probe_host_api_calls_total", &op) >= (3 * 2 * pages) as f64,
+        "every probe still made its calls"
+    );
+    // And the shared data is the right data.
+    assert_eq!(scrape.value("potato_inventory_weight_grams_count", &[]), (pages * 1000).min(2345) as f64);
+}

@@ -3,9 +3,11 @@
 //! credentials, and maps every failure to an [`ApiError`] a probe can act on.
 
 mod error;
+mod shared;
 mod token;
 
 pub use error::ApiError;
+pub use shared::ApiStats;
 pub use token::TokenSource;
 
 use potato_api_client::types;
@@ -24,6 +26,8 @@ pub struct ApiSettings {
     pub timeout: Duration,
     /// The largest response body accepted; a bigger one is an `invalid-response`.
     pub max_response_bytes: usize,
+    /// Identical calls within this window are made once and shared (zero: never shared).
+    pub share_window: Duration,
 }
 
 impl ApiSettings {
@@ -34,6 +38,7 @@ impl ApiSettings {
             token: token.map(|t| TokenSource::Fixed(t.into())),
             timeout: Duration::from_secs(10),
             max_response_bytes: 16 << 20,
+            share_window: Duration::from_secs(2),
         }
     }
 }
@@ -42,6 +47,7 @@ impl ApiSettings {
 #[derive(Clone)]
 pub struct PotatoApi {
     client: potato_api_client::Client,
+    shared: Arc<shared::SharedCalls>,
 }
 
 impl std::fmt::Debug for PotatoApi {
@@ -70,7 +76,15 @@ impl PotatoApi {
         let token: Option<potato_api_client::TokenFn> =
             settings.token.clone().map(|source| Arc::new(move || Some(source.current().to_string())) as _);
         let context = potato_api_client::ClientContext { max_body_bytes: settings.max_response_bytes, token };
-        Ok(Self { client: potato_api_client::Client::new_with_client(base, http, context) })
+        Ok(Self {
+            client: potato_api_client::Client::new_with_client(base, http, context),
+            shared: Arc::new(shared::SharedCalls::new(settings.share_window)),
+        })
+    }
+
+    /// Probe calls and requests sent, per operation.
+    pub fn stats(&self) -> Arc<ApiStats> {
+        self.shared.stats.clone()
     }
 
     /// The API's base URL.
@@ -84,19 +98,33 @@ impl PotatoApi {
         page_token: Option<&str>,
     ) -> ApiResult<types::PotatoPage> {
         let limit = limit.map(limit_arg).transpose()?;
-        Ok(self.client.list_important_potatoes(limit, page_token).await?.into_inner())
+        self.shared
+            .call("listImportantPotatoes", format!("{limit:?},{page_token:?}"), || async {
+                Ok(self.client.list_important_potatoes(limit, page_token).await?.into_inner())
+            })
+            .await
     }
 
     pub async fn get_potato(&self, potato_id: &str) -> ApiResult<types::Potato> {
-        Ok(self.client.get_potato(potato_id).await?.into_inner())
+        self.shared
+            .call("getPotato", format!("{potato_id:?}"), || async {
+                Ok(self.client.get_potato(potato_id).await?.into_inner())
+            })
+            .await
     }
 
     pub async fn list_farms(&self) -> ApiResult<Vec<types::Farm>> {
-        Ok(self.client.list_farms().await?.into_inner())
+        self.shared
+            .call("listFarms", String::new(), || async { Ok(self.client.list_farms().await?.into_inner()) })
+            .await
     }
 
     pub async fn list_silos(&self, farm_id: &str) -> ApiResult<Vec<types::Silo>> {
-        Ok(self.client.list_silos(farm_id).await?.into_inner())
+        self.shared
+            .call("listSilos", format!("{farm_id:?}"), || async {
+                Ok(self.client.list_silos(farm_id).await?.into_inner())
+            })
+            .await
     }
 
     pub async fn list_orders(
@@ -106,15 +134,23 @@ impl PotatoApi {
         page_token: Option<&str>,
     ) -> ApiResult<types::OrderPage> {
         let limit = limit.map(limit_arg).transpose()?;
-        Ok(self.client.list_orders(limit, page_token, status).await?.into_inner())
+        self.shared
+            .call("listOrders", format!("{status:?},{limit:?},{page_token:?}"), || async {
+                Ok(self.client.list_orders(limit, page_token, status).await?.into_inner())
+            })
+            .await
     }
 
     pub async fn get_health(&self) -> ApiResult<types::Health> {
-        Ok(self.client.get_health().await?.into_inner())
+        self.shared
+            .call("getHealth", String::new(), || async { Ok(self.client.get_health().await?.into_inner()) })
+            .await
     }
 
     pub async fn list_queues(&self) -> ApiResult<Vec<types::QueueStats>> {
-        Ok(self.client.list_queues().await?.into_inner())
+        self.shared
+            .call("listQueues", String::new(), || async { Ok(self.client.list_queues().await?.into_inner()) })
+            .await
     }
 }
 

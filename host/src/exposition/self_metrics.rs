@@ -1,5 +1,6 @@
 //! The host's own metrics, per probe (label `probe`), all prefixed `probe_host_`.
 
+use crate::api::ApiStats;
 use crate::model::{MetricFamily, MetricKind};
 use crate::status::{ProbeSlot, ProbeStatus};
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::time::UNIX_EPOCH;
 
 /// `probes` holds each slot, its status as read for this scrape, and how many of its families
 /// were left out because an earlier probe exports the same name.
-pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<MetricFamily> {
+pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], api: Option<&ApiStats>) -> Vec<MetricFamily> {
     let mut up =
         MetricFamily::new("probe_host_probe_up", "1 if the probe's last run succeeded, else 0.", MetricKind::Gauge);
     let mut loaded =
@@ -92,5 +93,34 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)]) -> Vec<M
         MetricKind::Gauge,
     );
     build.push(&[("version", env!("CARGO_PKG_VERSION")), ("world", crate::engine::WORLD)], 1.0);
-    vec![build, up, loaded, load, runs, duration, last_success, series, api_calls, failing, denied, rejected]
+    let mut calls = MetricFamily::new(
+        "probe_host_api_calls",
+        "potato-api calls made by probes, per operation (shared calls included).",
+        MetricKind::Counter,
+    );
+    let mut requests = MetricFamily::new(
+        "probe_host_api_requests",
+        "Requests actually sent to the potato-api, per operation (calls minus those shared).",
+        MetricKind::Counter,
+    );
+    for (operation, n_calls, n_sent) in api.map(ApiStats::snapshot).unwrap_or_default() {
+        calls.push(&[("operation", operation)], n_calls as f64);
+        requests.push(&[("operation", operation)], n_sent as f64);
+    }
+    vec![
+        build,
+        calls,
+        requests,
+        up,
+        loaded,
+        load,
+        runs,
+        duration,
+        last_success,
+        series,
+        api_calls,
+        failing,
+        denied,
+        rejected,
+    ]
 }

@@ -51,6 +51,12 @@ impl MetricFamily {
         Self { name: name.into(), help: help.into(), unit: None, kind, samples: Vec::new() }
     }
 
+    /// Declares the unit (the name must already end in `_<unit>`).
+    pub fn with_unit(mut self, unit: &str) -> Self {
+        self.unit = Some(unit.into());
+        self
+    }
+
     /// Adds a gauge or counter sample.
     pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
         self.samples.push(Sample {

@@ -26,7 +26,8 @@ const FARMS: usize = 6;
 const POTATOES: usize = 2_345;
 const ORDERS: usize = 420;
 const REGIONS: [&str; 3] = ["north", "south", "coast"];
-const VARIETIES: [Variety; 6] = [
+/// Every variety, in the document's order.
+pub const VARIETIES: [Variety; 6] = [
     Variety::Russet,
     Variety::YukonGold,
     Variety::Fingerling,

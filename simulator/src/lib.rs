@@ -18,6 +18,6 @@ mod faults;
 mod rng;
 mod server;
 
-pub use data::{DEFAULT_SEED, Dataset};
+pub use data::{DEFAULT_SEED, Dataset, VARIETIES};
 pub use faults::Fault;
 pub use server::Simulator;

@@ -35,14 +35,7 @@ async fn inventory_and_silos_report_exact_values_from_the_data_set() {
     assert_eq!(scrape.count("potato_inventory_potatoes"), expected.len());
 
     // Harvested counter, exposed as _total.
-    for v in [
-        Variety::Russet,
-        Variety::YukonGold,
-        Variety::Fingerling,
-        Variety::PurpleMajesty,
-        Variety::KingEdward,
-        Variety::Other,
-    ] {
+    for v in potato_sim::VARIETIES {
         let n = data.potatoes.iter().filter(|p| p.variety == v && p.harvested_at.is_some()).count();
         assert_eq!(scrape.value("potato_inventory_harvested_total", &[("variety", &variety(v))]), n as f64);
     }

@@ -14,30 +14,24 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], api: Opt
     let mut loaded =
         MetricFamily::new("probe_host_probe_loaded", "1 if the probe's component loaded, else 0.", MetricKind::Gauge);
     let mut runs = MetricFamily::new("probe_host_probe_runs", "Probe runs by result.", MetricKind::Counter);
-    let mut duration = MetricFamily {
-        unit: Some("seconds".into()),
-        ..MetricFamily::new(
-            "probe_host_probe_last_run_duration_seconds",
-            "Duration of the probe's last run.",
-            MetricKind::Gauge,
-        )
-    };
-    let mut last_success = MetricFamily {
-        unit: Some("seconds".into()),
-        ..MetricFamily::new(
-            "probe_host_probe_last_success_timestamp_seconds",
-            "Unix time of the probe's last successful run.",
-            MetricKind::Gauge,
-        )
-    };
-    let mut load = MetricFamily {
-        unit: Some("seconds".into()),
-        ..MetricFamily::new(
-            "probe_host_probe_load_duration_seconds",
-            "Time to read and compile the probe (short when the compile cache had it).",
-            MetricKind::Gauge,
-        )
-    };
+    let mut duration = MetricFamily::new(
+        "probe_host_probe_last_run_duration_seconds",
+        "Duration of the probe's last run.",
+        MetricKind::Gauge,
+    )
+    .with_unit("seconds");
+    let mut last_success = MetricFamily::new(
+        "probe_host_probe_last_success_timestamp_seconds",
+        "Unix time of the probe's last successful run.",
+        MetricKind::Gauge,
+    )
+    .with_unit("seconds");
+    let mut load = MetricFamily::new(
+        "probe_host_probe_load_duration_seconds",
+        "Time to read and compile the probe (short when the compile cache had it).",
+        MetricKind::Gauge,
+    )
+    .with_unit("seconds");
     let mut series =
         MetricFamily::new("probe_host_probe_series", "Series the probe currently exports.", MetricKind::Gauge);
     let mut api_calls = MetricFamily::new(

@@ -1,6 +1,6 @@
 //! The `probe-host` command line: `run`, `demo`, `once` and `simulator`.
 
-use crate::api::{ApiSettings, PotatoApi, TokenSource};
+use crate::api::{ApiSettings, Auth, PotatoApi, TokenSource};
 use crate::app::{self, HostSettings};
 use crate::config::{self, Config, ProbeSettings};
 use crate::engine::{Engine, EngineSettings};
@@ -258,18 +258,16 @@ build it in that directory with:
     }
 }
 
-/// The bearer token's source: a file (re-read when it changes; it must be readable at start), or
-/// an environment variable (a missing one means no token: the simulator then answers
-/// `unauthorized`, which the probes report).
-fn token_source(file: Option<&Path>, env: Option<&str>) -> anyhow::Result<Option<TokenSource>> {
-    if let Some(path) = file {
-        return Ok(Some(TokenSource::file(path).map_err(anyhow::Error::msg)?));
-    }
-    Ok(env
-        .and_then(|var| std::env::var(var).ok())
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .map(|t| TokenSource::Fixed(t.into())))
+/// The bearer token from the command line's file or environment variable (a missing variable
+/// means no token: the API then answers `unauthorized`, which the probes report).
+fn token_auth(args: &ApiArgs) -> anyhow::Result<Option<Auth>> {
+    let source = TokenSource::from_file_or_env(args.api_token_file.as_deref(), Some(&args.api_token_env));
+    Ok(source.map_err(anyhow::Error::msg)?.map(Auth::Token))
+}
+
+/// An error in the configuration file, naming it.
+fn config_error(args: &RunArgs, message: String) -> anyhow::Error {
+    anyhow::anyhow!("{}: {message}", args.config.as_deref().unwrap_or(Path::new("config")).display())
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -306,22 +304,16 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let api = match (&config, &args.api.api_url) {
         (_, Some(url)) => {
-            let mut settings = ApiSettings::new(url, None);
-            settings.token = token_source(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?;
-            if let Some(c) = &config {
-                settings.timeout = c.api.timeout;
-                settings.max_response_bytes = c.api.max_response_size;
-                settings.share_window = c.api.share_window;
-            }
+            // The command line's URL and token win over the config's; the rest comes from it.
+            let mut settings = match &config {
+                Some(c) => c.api.settings().map_err(|e| config_error(&args, e))?,
+                None => ApiSettings::new(url, None),
+            };
+            settings.base_url = url.clone();
+            settings.auth = token_auth(&args.api)?;
             settings
         }
-        (Some(c), None) => ApiSettings {
-            base_url: c.api.base_url.clone(),
-            token: token_source(c.api.token_file.as_deref(), c.api.token_env.as_deref())?,
-            timeout: c.api.timeout,
-            max_response_bytes: c.api.max_response_size,
-            share_window: c.api.share_window,
-        },
+        (Some(c), None) => c.api.settings().map_err(|e| config_error(&args, e))?,
         (None, None) => {
             bail!("no potato-api URL: give --api-url or a --config with [api] base_url")
         }
@@ -401,7 +393,7 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         bail!("give --api-url (e.g. the URL `probe-host simulator` prints)")
     };
     let mut settings = ApiSettings::new(url, None);
-    settings.token = token_source(args.api.api_token_file.as_deref(), Some(&args.api.api_token_env))?;
+    settings.auth = token_auth(&args.api)?;
     settings.timeout = args.api_timeout;
     let api = PotatoApi::new(&settings)?;
     let engine = Arc::new(Engine::new(EngineSettings {

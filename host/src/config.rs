@@ -10,6 +10,19 @@
 //! timeout = "10s"
 //! max_response_size = "16MiB"
 //! share_window = "2s"   # identical calls within it are made once, shared by all probes
+//! max_concurrent_requests = 8     # requests in flight at once, all probes together
+//! max_requests_per_second = 50    # all probes together; 0 turns the limit off
+//!
+//! # [api.oauth2]        # instead of token_file/token_env: OAuth2 client credentials
+//! # token_url = "https://auth.example/oauth/token"
+//! # client_id = "probe-host"
+//! # client_secret_file = "/var/run/secrets/potato/client-secret"   # or client_secret_env
+//! # scopes = ["potatoes:read"]
+//!
+//! # [api.tls]           # for https:// targets; without ca_file the system's CAs are trusted
+//! # ca_file = "/etc/potato/ca.pem"
+//! # cert_file = "/etc/potato/client.pem"   # client certificate, with key_file
+//! # key_file = "/etc/potato/client-key.pem"
 //!
 //! [defaults]            # for every probe, unless the probe says otherwise
 //! interval = "30s"
@@ -29,6 +42,7 @@
 //! config = { page-size = "500" }
 //! ```
 
+use crate::api::{ApiSettings, Auth, OAuth2Settings, Politeness, TlsSettings, TokenSource};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -75,6 +89,124 @@ pub struct ApiConfig {
     /// their result shared between probes; "0s" turns sharing off.
     #[serde(default = "default_share_window", with = "duration")]
     pub share_window: Duration,
+    /// Requests in flight at once, all probes together.
+    #[serde(default = "default_max_concurrent_requests")]
+    pub max_concurrent_requests: usize,
+    /// Requests per second, all probes together (bursts up to one second's worth); 0: no limit.
+    #[serde(default = "default_max_requests_per_second")]
+    pub max_requests_per_second: f64,
+    /// OAuth2 client credentials, instead of a fixed token.
+    pub oauth2: Option<OAuth2Config>,
+    #[serde(default)]
+    pub tls: TlsConfig,
+}
+
+/// `[api.oauth2]`: the client-credentials grant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Config {
+    pub token_url: String,
+    pub client_id: String,
+    /// A file holding the client secret (re-read when it changes).
+    pub client_secret_file: Option<PathBuf>,
+    /// An environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// `[api.tls]`: trusted CAs and client certificate for `https://` targets and token endpoints.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+impl ApiConfig {
+    /// The access layer's settings: reads the token or client-secret file now, so a missing
+    /// secret is an error at start.
+    ///
+    /// # Errors
+    /// When a secret file cannot be read or is empty, or an environment variable is unset.
+    pub fn settings(&self) -> Result<ApiSettings, String> {
+        let auth = match &self.oauth2 {
+            Some(o) => {
+                let Some(secret) =
+                    TokenSource::from_file_or_env(o.client_secret_file.as_deref(), o.client_secret_env.as_deref())?
+                else {
+                    return Err(format!(
+                        "api.oauth2: the client secret variable {} is not set",
+                        o.client_secret_env.as_deref().unwrap_or("?")
+                    ));
+                };
+                Some(Auth::OAuth2(OAuth2Settings {
+                    token_url: o.token_url.clone(),
+                    client_id: o.client_id.clone(),
+                    client_secret: secret,
+                    scopes: o.scopes.clone(),
+                }))
+            }
+            None => {
+                TokenSource::from_file_or_env(self.token_file.as_deref(), self.token_env.as_deref())?.map(Auth::Token)
+            }
+        };
+        Ok(ApiSettings {
+            base_url: self.base_url.clone(),
+            auth,
+            tls: TlsSettings {
+                ca_file: self.tls.ca_file.clone(),
+                cert_file: self.tls.cert_file.clone(),
+                key_file: self.tls.key_file.clone(),
+                insecure_skip_verify: self.tls.insecure_skip_verify,
+            },
+            timeout: self.timeout,
+            max_response_bytes: self.max_response_size,
+            share_window: self.share_window,
+            politeness: Politeness {
+                max_concurrent_requests: self.max_concurrent_requests,
+                max_requests_per_second: (self.max_requests_per_second > 0.0).then_some(self.max_requests_per_second),
+            },
+        })
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let url = &self.base_url;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("api.base_url {url:?} must start with http:// or https://"));
+        }
+        if let Err(e) = reqwest::Url::parse(url) {
+            return Err(format!("api.base_url {url:?}: {e}"));
+        }
+        if self.token_file.is_some() && self.token_env.is_some() {
+            return Err("api: set token_file or token_env, not both".into());
+        }
+        if self.max_concurrent_requests == 0 {
+            return Err("api.max_concurrent_requests must be at least 1".into());
+        }
+        if !(self.max_requests_per_second.is_finite() && self.max_requests_per_second >= 0.0) {
+            return Err("api.max_requests_per_second must be a number ≥ 0 (0: no limit)".into());
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            return Err("api.tls: cert_file and key_file go together".into());
+        }
+        if let Some(o) = &self.oauth2 {
+            if self.token_file.is_some() || self.token_env.is_some() {
+                return Err("api: set oauth2 or token_file/token_env, not both".into());
+            }
+            if !(o.token_url.starts_with("http://") || o.token_url.starts_with("https://")) {
+                return Err(format!("api.oauth2.token_url {:?} must start with http:// or https://", o.token_url));
+            }
+            match (&o.client_secret_file, &o.client_secret_env) {
+                (Some(_), None) | (None, Some(_)) => {}
+                _ => return Err("api.oauth2: set one of client_secret_file or client_secret_env".into()),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How a probe runs and what it may use. `[defaults]` in the file; each `[[probes]]` entry may
@@ -206,6 +338,12 @@ fn default_api_timeout() -> Duration {
 fn default_share_window() -> Duration {
     Duration::from_secs(2)
 }
+fn default_max_concurrent_requests() -> usize {
+    Politeness::default().max_concurrent_requests
+}
+fn default_max_requests_per_second() -> f64 {
+    Politeness::default().max_requests_per_second.unwrap_or(0.0)
+}
 fn default_max_response() -> usize {
     16 << 20
 }
@@ -264,16 +402,7 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.api.base_url.starts_with("https://") {
-            // The HTTP client is built without a TLS stack for now (see the README's limits).
-            return Err(format!("api.base_url {:?}: https targets are not supported yet", self.api.base_url));
-        }
-        if !self.api.base_url.starts_with("http://") {
-            return Err(format!("api.base_url {:?} must start with http://", self.api.base_url));
-        }
-        if self.api.token_file.is_some() && self.api.token_env.is_some() {
-            return Err("api: set token_file or token_env, not both".into());
-        }
+        self.api.check()?;
         self.defaults.check("defaults")?;
         for (i, p) in self.probes.iter().enumerate() {
             let what = format!("probes[{i}] ({})", p.name.as_deref().unwrap_or(&p.source));

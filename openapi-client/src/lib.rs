@@ -5,8 +5,9 @@
 //! Change the document and the client, and every caller the compiler checks, follow.
 //!
 //! On top of the generated code, [`ClientContext`] adds the current bearer token to every call
-//! and caps the size of every response body, so a target that answers with gigabytes cannot
-//! exhaust the caller's memory.
+//! (retrying once with a fresh one after a `401` when the [`Credentials`] can get one), caps the
+//! size of every response body, so a target that answers with gigabytes cannot exhaust the
+//! caller's memory, and tells an [`Observer`] about every request sent.
 
 mod generated {
     // The generated code is not ours to lint.
@@ -15,10 +16,12 @@ mod generated {
 
     progenitor::generate_api!(spec = "potato-api.yaml", derives = [PartialEq], inner_type = ClientContext,);
 }
-mod limits;
+mod context;
+mod hooks;
 
+pub use context::{BoxFuture, ClientContext, Credentials, Observer, Outcome};
 pub use generated::*;
-pub use limits::{BODY_TOO_LARGE, ClientContext, TokenFn};
+pub use hooks::{BODY_TOO_LARGE, NO_CREDENTIALS};
 
 /// The OpenAPI document this client was generated from, for tools that serve or inspect it.
 pub const OPENAPI_DOCUMENT: &str = include_str!("../potato-api.yaml");

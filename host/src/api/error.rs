@@ -52,6 +52,7 @@ impl From<progenitor_client::Error<types::Error>> for ApiError {
                 ApiError::InvalidResponse(format!("body does not match the schema: {e}"))
             }
             E::Custom(msg) if msg.starts_with(potato_api_client::BODY_TOO_LARGE) => ApiError::InvalidResponse(msg),
+            E::Custom(msg) if msg.starts_with(potato_api_client::NO_CREDENTIALS) => ApiError::Unauthorized(msg),
             E::InvalidRequest(msg) | E::Custom(msg) => {
                 ApiError::Client { status: 0, code: "invalid_request".into(), message: msg }
             }
@@ -61,11 +62,13 @@ impl From<progenitor_client::Error<types::Error>> for ApiError {
 
 fn from_status(status: StatusCode, code: String, message: String, retry_after: Option<u32>) -> ApiError {
     let n = status.as_u16();
-    match n {
-        401 => ApiError::Unauthorized(message),
-        404 => ApiError::NotFound(message),
-        429 => ApiError::RateLimited(retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS)),
-        500..=599 => ApiError::Server { status: n, code, message },
+    match (n, retry_after) {
+        (401, _) => ApiError::Unauthorized(message),
+        (404, _) => ApiError::NotFound(message),
+        (429, _) => ApiError::RateLimited(retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS)),
+        // "Unavailable, come back in N seconds" asks for the same as a 429 does.
+        (503, Some(secs)) => ApiError::RateLimited(secs),
+        (500..=599, _) => ApiError::Server { status: n, code, message },
         _ => ApiError::Client { status: n, code, message },
     }
 }
@@ -87,7 +90,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u32> {
 
 /// The error and its causes on one line: reqwest's top-level message alone ("error sending
 /// request") hides the useful part ("connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -3,11 +3,18 @@
 //! credentials, and maps every failure to an [`ApiError`] a probe can act on.
 
 mod error;
+mod oauth2;
+mod polite;
 mod shared;
+mod stats;
+mod tls;
 mod token;
 
 pub use error::ApiError;
-pub use shared::ApiStats;
+pub use oauth2::OAuth2Settings;
+pub use polite::Politeness;
+pub use stats::{ApiSnapshot, ApiStats, DURATION_BUCKETS, OperationStats};
+pub use tls::TlsSettings;
 pub use token::TokenSource;
 
 use potato_api_client::types;
@@ -15,30 +22,46 @@ use progenitor_client::ClientInfo;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where the potato-api is and how to authenticate to it.
+/// How the host authenticates to the potato-api.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// A bearer token from a file, an environment variable or the command line.
+    Token(TokenSource),
+    /// OAuth2 client credentials: the host fetches and refreshes the token.
+    OAuth2(OAuth2Settings),
+}
+
+/// Where the potato-api is, how to authenticate to it and how gently to treat it.
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
     /// Base URL including the base path, e.g. `http://potato:8080/api/v0`.
     pub base_url: String,
-    /// Bearer token sent on every call; `None` sends no `Authorization` header.
-    pub token: Option<TokenSource>,
+    /// `None` sends no `Authorization` header.
+    pub auth: Option<Auth>,
+    /// Trusted CAs and client certificate for `https://` targets (and the token endpoint).
+    pub tls: TlsSettings,
     /// Per-request timeout (connect + response).
     pub timeout: Duration,
     /// The largest response body accepted; a bigger one is an `invalid-response`.
     pub max_response_bytes: usize,
     /// Identical calls within this window are made once and shared (zero: never shared).
     pub share_window: Duration,
+    /// Concurrency and rate limits shared by all probes.
+    pub politeness: Politeness,
 }
 
 impl ApiSettings {
-    /// Settings with the default timeout (10 s) and response cap (16 MiB).
+    /// Settings with a fixed bearer token (or none) and the defaults: timeout 10 s, response
+    /// cap 16 MiB, share window 2 s, system CAs, the default [`Politeness`].
     pub fn new(base_url: impl Into<String>, token: Option<String>) -> Self {
         Self {
             base_url: base_url.into(),
-            token: token.map(|t| TokenSource::Fixed(t.into())),
+            auth: token.map(|t| Auth::Token(TokenSource::Fixed(t.into()))),
+            tls: TlsSettings::default(),
             timeout: Duration::from_secs(10),
             max_response_bytes: 16 << 20,
             share_window: Duration::from_secs(2),
+            politeness: Politeness::default(),
         }
     }
 }
@@ -48,10 +71,12 @@ impl ApiSettings {
 pub struct PotatoApi {
     client: potato_api_client::Client,
     shared: Arc<shared::SharedCalls>,
+    gate: Arc<polite::Gate>,
+    stats: Arc<ApiStats>,
 }
 
 impl std::fmt::Debug for PotatoApi {
-    // The client holds the token in its default headers: never print it.
+    // The client holds the credentials: never print them.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PotatoApi").field("base_url", &self.client.baseurl()).finish_non_exhaustive()
     }
@@ -60,31 +85,43 @@ impl std::fmt::Debug for PotatoApi {
 type ApiResult<T> = Result<T, ApiError>;
 
 impl PotatoApi {
-    /// Builds the HTTP client.
+    /// Builds the HTTP client (and the token endpoint's, for OAuth2).
     ///
     /// # Errors
-    /// When the HTTP client cannot be built.
+    /// When a TLS file cannot be used (naming it) or the HTTP client cannot be built.
     pub fn new(settings: &ApiSettings) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
-            .user_agent(concat!("probe-host/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("probe-host/", env!("CARGO_PKG_VERSION")));
+        let http = settings.tls.apply(builder).map_err(anyhow::Error::msg)?.build()?;
         let base = settings.base_url.trim_end_matches('/');
-        // The token is added per call (see `ClientContext`), so a rotated token file takes
-        // effect without rebuilding the client.
-        let token: Option<potato_api_client::TokenFn> =
-            settings.token.clone().map(|source| Arc::new(move || Some(source.current().to_string())) as _);
-        let context = potato_api_client::ClientContext { max_body_bytes: settings.max_response_bytes, token };
+        let stats = Arc::new(ApiStats::default());
+        // The token is asked for on every request (see `ClientContext`), so a rotated token
+        // file or a refreshed OAuth2 token takes effect without rebuilding the client.
+        let credentials: Option<Arc<dyn potato_api_client::Credentials>> = match &settings.auth {
+            None => None,
+            Some(Auth::Token(source)) => Some(Arc::new(source.clone())),
+            Some(Auth::OAuth2(oauth)) => {
+                Some(Arc::new(oauth2::OAuth2::new(oauth.clone(), http.clone(), stats.clone())))
+            }
+        };
+        let context = potato_api_client::ClientContext {
+            max_body_bytes: settings.max_response_bytes,
+            credentials,
+            observer: Some(stats.clone()),
+        };
         Ok(Self {
             client: potato_api_client::Client::new_with_client(base, http, context),
-            shared: Arc::new(shared::SharedCalls::new(settings.share_window)),
+            shared: Arc::new(shared::SharedCalls::new(settings.share_window, stats.clone())),
+            gate: Arc::new(polite::Gate::new(settings.politeness, stats.clone())),
+            stats,
         })
     }
 
-    /// Probe calls and requests sent, per operation.
+    /// The access layer's counters (calls, requests, durations, waits, token refreshes).
     pub fn stats(&self) -> Arc<ApiStats> {
-        self.shared.stats.clone()
+        self.stats.clone()
     }
 
     /// The API's base URL.
@@ -99,30 +136,34 @@ impl PotatoApi {
     ) -> ApiResult<types::PotatoPage> {
         let limit = limit.map(limit_arg).transpose()?;
         self.shared
-            .call("listImportantPotatoes", format!("{limit:?},{page_token:?}"), || async {
-                Ok(self.client.list_important_potatoes(limit, page_token).await?.into_inner())
+            .call("listImportantPotatoes", format!("{limit:?},{page_token:?}"), || {
+                self.gate.send("listImportantPotatoes", async {
+                    Ok(self.client.list_important_potatoes(limit, page_token).await?.into_inner())
+                })
             })
             .await
     }
 
     pub async fn get_potato(&self, potato_id: &str) -> ApiResult<types::Potato> {
         self.shared
-            .call("getPotato", format!("{potato_id:?}"), || async {
-                Ok(self.client.get_potato(potato_id).await?.into_inner())
+            .call("getPotato", format!("{potato_id:?}"), || {
+                self.gate.send("getPotato", async { Ok(self.client.get_potato(potato_id).await?.into_inner()) })
             })
             .await
     }
 
     pub async fn list_farms(&self) -> ApiResult<Vec<types::Farm>> {
         self.shared
-            .call("listFarms", String::new(), || async { Ok(self.client.list_farms().await?.into_inner()) })
+            .call("listFarms", String::new(), || {
+                self.gate.send("listFarms", async { Ok(self.client.list_farms().await?.into_inner()) })
+            })
             .await
     }
 
     pub async fn list_silos(&self, farm_id: &str) -> ApiResult<Vec<types::Silo>> {
         self.shared
-            .call("listSilos", format!("{farm_id:?}"), || async {
-                Ok(self.client.list_silos(farm_id).await?.into_inner())
+            .call("listSilos", format!("{farm_id:?}"), || {
+                self.gate.send("listSilos", async { Ok(self.client.list_silos(farm_id).await?.into_inner()) })
             })
             .await
     }
@@ -135,21 +176,27 @@ impl PotatoApi {
     ) -> ApiResult<types::OrderPage> {
         let limit = limit.map(limit_arg).transpose()?;
         self.shared
-            .call("listOrders", format!("{status:?},{limit:?},{page_token:?}"), || async {
-                Ok(self.client.list_orders(limit, page_token, status).await?.into_inner())
+            .call("listOrders", format!("{status:?},{limit:?},{page_token:?}"), || {
+                self.gate.send("listOrders", async {
+                    Ok(self.client.list_orders(limit, page_token, status).await?.into_inner())
+                })
             })
             .await
     }
 
     pub async fn get_health(&self) -> ApiResult<types::Health> {
         self.shared
-            .call("getHealth", String::new(), || async { Ok(self.client.get_health().await?.into_inner()) })
+            .call("getHealth", String::new(), || {
+                self.gate.send("getHealth", async { Ok(self.client.get_health().await?.into_inner()) })
+            })
             .await
     }
 
     pub async fn list_queues(&self) -> ApiResult<Vec<types::QueueStats>> {
         self.shared
-            .call("listQueues", String::new(), || async { Ok(self.client.list_queues().await?.into_inner()) })
+            .call("listQueues", String::new(), || {
+                self.gate.send("listQueues", async { Ok(self.client.list_queues().await?.into_inner()) })
+            })
             .await
     }
 }

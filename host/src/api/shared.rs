@@ -3,9 +3,9 @@
 //! short cache. Several probes asking for the same potatoes in the same minute cost the
 //! potato-api one request.
 
-use super::ApiError;
+use super::{ApiError, ApiStats};
 use std::any::Any;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -18,37 +18,16 @@ struct Cell {
     value: OnceCell<Shared>,
 }
 
-/// Probe calls and requests actually sent, per operation.
-#[derive(Debug, Default)]
-pub struct ApiStats {
-    counts: Mutex<BTreeMap<&'static str, (u64, u64)>>,
-}
-
-impl ApiStats {
-    /// `(operation, calls by probes, requests sent)`, sorted by operation.
-    pub fn snapshot(&self) -> Vec<(&'static str, u64, u64)> {
-        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        counts.iter().map(|(op, (calls, sent))| (*op, *calls, *sent)).collect()
-    }
-
-    fn add(&self, operation: &'static str, calls: u64, sent: u64) {
-        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = counts.entry(operation).or_default();
-        entry.0 += calls;
-        entry.1 += sent;
-    }
-}
-
 /// The single-flight table.
 pub(crate) struct SharedCalls {
     window: Duration,
     cells: Mutex<HashMap<String, Arc<Cell>>>,
-    pub(crate) stats: Arc<ApiStats>,
+    stats: Arc<ApiStats>,
 }
 
 impl SharedCalls {
-    pub(crate) fn new(window: Duration) -> Self {
-        Self { window, cells: Mutex::new(HashMap::new()), stats: Arc::default() }
+    pub(crate) fn new(window: Duration, stats: Arc<ApiStats>) -> Self {
+        Self { window, cells: Mutex::new(HashMap::new()), stats }
     }
 
     /// The result of `operation` with arguments `args`: shared with an identical call made less
@@ -64,9 +43,8 @@ impl SharedCalls {
         T: Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        self.stats.add(operation, 1, 0);
         if self.window.is_zero() {
-            self.stats.add(operation, 0, 1);
+            self.stats.call(operation, false);
             return fetch().await;
         }
         let key = format!("{operation}({args})");
@@ -79,14 +57,15 @@ impl SharedCalls {
                 .or_insert_with(|| Arc::new(Cell { started: Instant::now(), value: OnceCell::new() }))
                 .clone()
         };
-        let stats = &self.stats;
+        let mut missed = false;
         let value = cell
             .value
-            .get_or_init(|| async move {
-                stats.add(operation, 0, 1);
-                Arc::new(fetch().await) as Shared
+            .get_or_init(|| {
+                missed = true;
+                async move { Arc::new(fetch().await) as Shared }
             })
             .await;
+        self.stats.call(operation, !missed);
         let result = value.downcast_ref::<Result<T, ApiError>>().cloned().unwrap_or_else(|| {
             Err(ApiError::InvalidResponse(format!("internal: shared result of {operation} has another type")))
         });

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-/// A source of the API's bearer token. Cheap to clone; clones share the cached file contents.
+/// A source of a secret: the API's bearer token, or an OAuth2 client secret. Cheap to clone; clones share the cached file contents.
 #[derive(Clone)]
 pub enum TokenSource {
     /// A fixed token (from an environment variable or the command line).
@@ -42,6 +42,22 @@ impl TokenSource {
         Ok(TokenSource::File(Arc::new(TokenFile { path: path.to_path_buf(), cached })))
     }
 
+    /// From a file (re-read when it changes; it must be readable now) or else an environment
+    /// variable; `None` when neither is given or the variable is unset or empty.
+    ///
+    /// # Errors
+    /// When the file cannot be read or is empty, naming it.
+    pub fn from_file_or_env(file: Option<&Path>, env: Option<&str>) -> Result<Option<Self>, String> {
+        if let Some(path) = file {
+            return Self::file(path).map(Some);
+        }
+        Ok(env
+            .and_then(|var| std::env::var(var).ok())
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .map(|t| TokenSource::Fixed(t.into())))
+    }
+
     /// The token to send now.
     pub fn current(&self) -> Arc<str> {
         match self {
@@ -63,6 +79,18 @@ impl TokenSource {
                 cached.1.clone()
             }
         }
+    }
+}
+
+impl potato_api_client::Credentials for TokenSource {
+    fn token(&self) -> potato_api_client::BoxFuture<'_, Result<Arc<str>, String>> {
+        let token = self.current();
+        Box::pin(async move { Ok(token) })
+    }
+
+    fn rejected(&self, _token: &str) -> bool {
+        // A fixed token stays the same, and a changed file is picked up by `current` anyway.
+        false
     }
 }
 

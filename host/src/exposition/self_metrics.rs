@@ -1,7 +1,7 @@
 //! The host's own metrics, per probe (label `probe`), all prefixed `probe_host_`.
 
-use crate::api::ApiStats;
-use crate::model::{MetricFamily, MetricKind};
+use crate::api::{ApiSnapshot, ApiStats, DURATION_BUCKETS};
+use crate::model::{Histogram, MetricFamily, MetricKind, Sample, SampleValue};
 use crate::status::{ProbeSlot, ProbeStatus};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
@@ -87,34 +87,66 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], api: Opt
         MetricKind::Gauge,
     );
     build.push(&[("version", env!("CARGO_PKG_VERSION")), ("world", crate::engine::WORLD)], 1.0);
-    let mut calls = MetricFamily::new(
-        "probe_host_api_calls",
-        "potato-api calls made by probes, per operation (shared calls included).",
-        MetricKind::Counter,
-    );
-    let mut requests = MetricFamily::new(
+    let api_families = api.map(|a| api_families(&a.snapshot())).unwrap_or_default();
+    let mut all = vec![build];
+    all.extend(api_families);
+    all.extend([up, loaded, load, runs, duration, last_success, series, api_calls, failing, denied, rejected]);
+    all
+}
+
+/// `probe_host_api_*`: what the access layer did, per operation and overall.
+fn api_families(api: &ApiSnapshot) -> Vec<MetricFamily> {
+    let counter = |name: &str, help: &str| MetricFamily::new(name, help, MetricKind::Counter);
+    let mut calls = counter("probe_host_api_calls", "potato-api calls made by probes, per operation.");
+    let mut requests = counter(
         "probe_host_api_requests",
-        "Requests actually sent to the potato-api, per operation (calls minus those shared).",
-        MetricKind::Counter,
+        "Requests sent to the potato-api, by operation and HTTP status (\"error\": no complete response).",
     );
-    for (operation, n_calls, n_sent) in api.map(ApiStats::snapshot).unwrap_or_default() {
-        calls.push(&[("operation", operation)], n_calls as f64);
-        requests.push(&[("operation", operation)], n_sent as f64);
+    let mut hits = counter(
+        "probe_host_api_cache_hits",
+        "Calls answered by an identical call in flight or within the share window.",
+    );
+    let mut misses = counter("probe_host_api_cache_misses", "Calls that needed a request of their own.");
+    let mut refusals = counter(
+        "probe_host_api_retry_after_refusals",
+        "Calls refused without a request because the potato-api asked to wait (Retry-After).",
+    );
+    let mut duration = MetricFamily::new(
+        "probe_host_api_request_duration_seconds",
+        "Time from sending a request to the end of its response body.",
+        MetricKind::Histogram,
+    )
+    .with_unit("seconds");
+    for (operation, op) in &api.operations {
+        let labels = [("operation", *operation)];
+        calls.push(&labels, op.calls as f64);
+        hits.push(&labels, op.cache_hits as f64);
+        misses.push(&labels, op.cache_misses as f64);
+        refusals.push(&labels, op.retry_after_refusals as f64);
+        for (code, n) in &op.responses {
+            requests.push(&[("operation", operation), ("code", code)], *n as f64);
+        }
+        if op.duration_count > 0 {
+            let mut buckets: Vec<(f64, u64)> = DURATION_BUCKETS.iter().copied().zip(op.duration_buckets).collect();
+            buckets.push((f64::INFINITY, op.duration_count));
+            duration.samples.push(Sample {
+                labels: vec![("operation".into(), operation.to_string())],
+                value: SampleValue::Histogram(Histogram { buckets, sum: op.duration_sum, count: op.duration_count }),
+            });
+        }
     }
-    vec![
-        build,
-        calls,
-        requests,
-        up,
-        loaded,
-        load,
-        runs,
-        duration,
-        last_success,
-        series,
-        api_calls,
-        failing,
-        denied,
-        rejected,
-    ]
+    let mut waits = counter(
+        "probe_host_api_limit_waits",
+        "Requests that waited for max_concurrent_requests or max_requests_per_second.",
+    );
+    waits.push(&[], api.limit_waits as f64);
+    let mut wait_seconds =
+        counter("probe_host_api_limit_wait_seconds", "Time requests spent in those waits.").with_unit("seconds");
+    wait_seconds.push(&[], api.limit_wait_seconds);
+    let mut refreshes = counter("probe_host_api_token_refreshes", "OAuth2 tokens fetched from the token endpoint.");
+    refreshes.push(&[], api.token_refreshes as f64);
+    let mut refresh_failures =
+        counter("probe_host_api_token_refresh_failures", "Failed attempts to fetch an OAuth2 token.");
+    refresh_failures.push(&[], api.token_refresh_failures as f64);
+    vec![calls, requests, duration, hits, misses, refusals, waits, wait_seconds, refreshes, refresh_failures]
 }

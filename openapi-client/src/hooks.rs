@@ -1,0 +1,124 @@
+//! What the generated client does on every call, through progenitor's `ClientHooks`:
+//! - `pre` adds the current bearer token;
+//! - `exec` sends the request, reads the body up to the size cap, reports the request to the
+//!   observer, and on a `401` retries once with a fresh token when the credentials can get one
+//!   (an OAuth2 token revoked early);
+//! - `post` turns an oversized body into an error.
+//!
+//! An oversized response is replaced by an empty one marked with a header, which `post` turns
+//! into an error: hooks cannot return a `reqwest::Error` of their own.
+
+use crate::Client;
+use crate::context::Outcome;
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use std::time::Instant;
+
+/// Prefix of the error message for an oversized response (an [`Error::Custom`]).
+pub const BODY_TOO_LARGE: &str = "response body too large";
+
+/// Prefix of the error message when no token could be had (an [`Error::Custom`]).
+pub const NO_CREDENTIALS: &str = "no API token";
+
+const MARKER: &str = "x-probe-host-body-too-large";
+
+impl ClientHooks<crate::ClientContext> for Client {
+    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
+        if let Some(credentials) = &self.inner().credentials {
+            let token = credentials.token().await.map_err(|e| Error::Custom(format!("{NO_CREDENTIALS}: {e}")))?;
+            set_bearer(request, &token).map_err(Error::InvalidRequest)?;
+        }
+        Ok(())
+    }
+
+    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        let Some(credentials) = &self.inner().credentials else {
+            return self.send(request, info).await;
+        };
+        // Requests without a body clone cheaply; keep one for a retry after a 401.
+        let spare = request.try_clone();
+        let sent = request.headers().get(http::header::AUTHORIZATION).cloned();
+        let response = self.send(request, info).await?;
+        if response.status() != http::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let rejected = sent.as_ref().and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let (Some(mut again), Some(rejected)) = (spare, rejected) else { return Ok(response) };
+        if !credentials.rejected(rejected) {
+            return Ok(response);
+        }
+        match credentials.token().await {
+            Ok(token) if &*token != rejected && set_bearer(&mut again, &token).is_ok() => self.send(again, info).await,
+            // No other token to try: the caller sees the first 401.
+            _ => Ok(response),
+        }
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        match result {
+            Ok(response) if response.headers().contains_key(MARKER) => {
+                Err(Error::Custom(format!("{BODY_TOO_LARGE}: over the {}-byte cap", self.inner().max_body_bytes)))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Client {
+    /// Sends one request, reads its body up to the cap and tells the observer how it went.
+    async fn send(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        let started = Instant::now();
+        let result = self.send_capped(request).await;
+        if let Some(observer) = &self.inner().observer {
+            let outcome = match &result {
+                Ok(r) if !r.headers().contains_key(MARKER) => Outcome::Status(r.status().as_u16()),
+                _ => Outcome::Failed,
+            };
+            observer.request_done(info.operation_id, outcome, started.elapsed());
+        }
+        result
+    }
+
+    /// Reads the body itself, chunk by chunk, and stops at the cap (early, from
+    /// `Content-Length`, when the server sends one).
+    async fn send_capped(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+        let max = self.inner().max_body_bytes;
+        let mut response = self.client().execute(request).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let oversized = |seen: u64| {
+            let mut r = http::Response::new(reqwest::Body::from(Vec::new()));
+            *r.status_mut() = status;
+            *r.headers_mut() = headers.clone();
+            r.headers_mut().remove(http::header::CONTENT_LENGTH);
+            r.headers_mut().insert(MARKER, http::HeaderValue::from(seen));
+            Ok(reqwest::Response::from(r))
+        };
+        if let Some(declared) = response.content_length().filter(|n| *n > max as u64) {
+            return oversized(declared);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > max {
+                return oversized((body.len() + chunk.len()) as u64);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let mut rebuilt = http::Response::new(reqwest::Body::from(body));
+        *rebuilt.status_mut() = status;
+        *rebuilt.headers_mut() = headers;
+        Ok(reqwest::Response::from(rebuilt))
+    }
+}
+
+fn set_bearer(request: &mut reqwest::Request, token: &str) -> Result<(), String> {
+    let mut value = http::HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+        .map_err(|_| "the API token is not a valid header value".to_string())?;
+    // Sensitive values are left out of `Debug` output and HPACK tables.
+    value.set_sensitive(true);
+    request.headers_mut().insert(http::header::AUTHORIZATION, value);
+    Ok(())
+}

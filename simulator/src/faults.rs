@@ -14,6 +14,8 @@ pub enum Fault {
     Status(u16),
     /// Answer 429 with `Retry-After: <secs>`.
     RateLimited { retry_after_secs: u32 },
+    /// Answer 503 with `Retry-After: <secs>` (down for maintenance, back then).
+    Unavailable { retry_after_secs: u32 },
     /// Answer 200 with a body that is not JSON.
     MalformedJson,
     /// Answer 200 with a body that stops before its `Content-Length`.
@@ -24,7 +26,7 @@ pub enum Fault {
     Hang,
 }
 
-/// `latency:<ms>`, `status:<code>`, `429:<secs>`, `malformed`, `truncated`, `huge:<bytes>`, `hang`.
+/// `latency:<ms>`, `status:<code>`, `429:<secs>`, `503:<secs>`, `malformed`, `truncated`, `huge:<bytes>`, `hang`.
 impl FromStr for Fault {
     type Err = String;
 
@@ -37,24 +39,26 @@ impl FromStr for Fault {
             "429" => {
                 Fault::RateLimited { retry_after_secs: u32::try_from(number("seconds")?).map_err(|e| e.to_string())? }
             }
+            "503" => {
+                Fault::Unavailable { retry_after_secs: u32::try_from(number("seconds")?).map_err(|e| e.to_string())? }
+            }
             "malformed" => Fault::MalformedJson,
             "truncated" => Fault::TruncatedBody,
             "huge" => Fault::HugeBody { bytes: usize::try_from(number("bytes")?).map_err(|e| e.to_string())? },
             "hang" => Fault::Hang,
             _ => {
                 return Err(format!(
-                    "unknown fault {s:?} (latency:MS, status:CODE, 429:SECS, malformed, truncated, huge:BYTES, hang)"
+                    "unknown fault {s:?} (latency:MS, status:CODE, 429:SECS, 503:SECS, malformed, truncated, huge:BYTES, hang)"
                 ));
             }
         })
     }
 }
 
-/// Faults by operation id (`"*"` for every operation), and how many requests each operation got.
+/// Faults by operation id (`"*"` for every operation).
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     faults: Mutex<HashMap<String, Fault>>,
-    requests: Mutex<HashMap<String, u64>>,
 }
 
 impl Faults {
@@ -69,13 +73,5 @@ impl Faults {
     pub(crate) fn get(&self, operation: &str) -> Option<Fault> {
         let faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
         faults.get(operation).or_else(|| faults.get("*")).cloned()
-    }
-
-    pub(crate) fn count(&self, operation: &str) {
-        *self.requests.lock().unwrap_or_else(PoisonError::into_inner).entry(operation.to_string()).or_default() += 1;
-    }
-
-    pub(crate) fn requests(&self, operation: &str) -> u64 {
-        self.requests.lock().unwrap_or_else(PoisonError::into_inner).get(operation).copied().unwrap_or(0)
     }
 }

@@ -15,9 +15,12 @@
 
 mod data;
 mod faults;
+mod oauth;
 mod rng;
 mod server;
+mod tls;
+mod traffic;
 
 pub use data::{DEFAULT_SEED, Dataset, VARIETIES};
 pub use faults::Fault;
-pub use server::Simulator;
+pub use server::{ServerTls, Simulator};

@@ -2,6 +2,8 @@
 
 use crate::data::Dataset;
 use crate::faults::{Fault, Faults};
+use crate::oauth::{OAuthClient, TokenIssuer};
+use crate::traffic::Traffic;
 use bytes::Bytes;
 use http_body_util::Full;
 use http_body_util::combinators::BoxBody;
@@ -37,6 +39,7 @@ impl hyper::body::Body for Unsized {
 }
 
 const BASE_PATH: &str = "/api/v0";
+const TOKEN_PATH: &str = "/oauth/token";
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
@@ -55,6 +58,18 @@ struct State {
     token: std::sync::RwLock<String>,
     started: Instant,
     faults: Faults,
+    traffic: Traffic,
+    issuer: TokenIssuer,
+    scheme: &'static str,
+}
+
+/// The certificate and key the simulator serves HTTPS with, and optionally the CA whose client
+/// certificates it requires (mutual TLS).
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub client_ca_pem: Option<String>,
 }
 
 impl Simulator {
@@ -63,6 +78,20 @@ impl Simulator {
     /// # Errors
     /// When the address cannot be bound.
     pub async fn start(addr: SocketAddr, token: &str, data: Dataset) -> anyhow::Result<Self> {
+        Self::start_with(addr, token, data, None).await
+    }
+
+    /// Like [`start`](Self::start), serving HTTPS when `tls` is given.
+    ///
+    /// # Errors
+    /// When the address cannot be bound or the certificate, key or client CA cannot be used.
+    pub async fn start_with(
+        addr: SocketAddr,
+        token: &str,
+        data: Dataset,
+        tls: Option<ServerTls>,
+    ) -> anyhow::Result<Self> {
+        let acceptor = tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
@@ -70,14 +99,53 @@ impl Simulator {
             token: std::sync::RwLock::new(token.to_string()),
             started: Instant::now(),
             faults: Faults::default(),
+            traffic: Traffic::default(),
+            issuer: TokenIssuer::default(),
+            scheme: if acceptor.is_some() { "https" } else { "http" },
         });
-        let task = tokio::spawn(accept_loop(listener, state.clone()));
+        let task = tokio::spawn(accept_loop(listener, acceptor, state.clone()));
         Ok(Self { addr, token: token.to_string(), task, state })
     }
 
-    /// The API's base URL, `http://ADDR/api/v0`.
+    /// The API's base URL, `http://ADDR/api/v0` (`https://` when serving TLS).
     pub fn base_url(&self) -> String {
-        format!("http://{}{BASE_PATH}", self.addr)
+        format!("{}://{}{BASE_PATH}", self.state.scheme, self.addr)
+    }
+
+    /// The OAuth2 token endpoint's URL (see [`enable_oauth2`](Self::enable_oauth2)).
+    pub fn token_url(&self) -> String {
+        format!("{}://{}{TOKEN_PATH}", self.state.scheme, self.addr)
+    }
+
+    /// Serves the client-credentials grant for `client_id`/`client_secret`, issuing tokens
+    /// valid for `lifetime`, which the API accepts besides the fixed token.
+    pub fn enable_oauth2(&self, client_id: &str, client_secret: &str, lifetime: std::time::Duration) {
+        self.state.issuer.enable(OAuthClient { id: client_id.into(), secret: client_secret.into(), lifetime });
+    }
+
+    /// Invalidates every token issued so far (they get `401` from then on).
+    pub fn revoke_issued_tokens(&self) {
+        self.state.issuer.revoke_all();
+    }
+
+    /// How many requests the token endpoint received.
+    pub fn token_requests(&self) -> u64 {
+        self.state.issuer.requests()
+    }
+
+    /// The `scope` of the last successful token request.
+    pub fn last_token_scope(&self) -> Option<String> {
+        self.state.issuer.last_scope()
+    }
+
+    /// When each authorized request for `operation` arrived.
+    pub fn arrivals(&self, operation: &str) -> Vec<Instant> {
+        self.state.traffic.arrivals(operation)
+    }
+
+    /// The most authorized requests the server had in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.traffic.max_in_flight()
     }
 
     /// The address the server listens on.
@@ -104,7 +172,7 @@ impl Simulator {
 
     /// How many authorized requests `operation` has received.
     pub fn requests(&self, operation: &str) -> u64 {
-        self.state.faults.requests(operation)
+        self.state.traffic.arrivals(operation).len() as u64
     }
 }
 
@@ -114,7 +182,7 @@ impl Drop for Simulator {
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+async fn accept_loop(listener: TcpListener, acceptor: Option<tokio_rustls::TlsAcceptor>, state: Arc<State>) {
     // Connections live in this set, so stopping the simulator (aborting this task) also drops
     // its open keep-alive connections, as a real server going away would.
     let mut connections = tokio::task::JoinSet::new();
@@ -131,14 +199,25 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
         };
         let state = state.clone();
+        let acceptor = acceptor.clone();
         connections.spawn(async move {
             let service = service_fn(move |req| {
                 let state = state.clone();
                 async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
             });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            match acceptor {
+                None => {
+                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                }
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(tls) => {
+                        let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                    }
+                    // A client that does not trust us, or brings no certificate: its problem.
+                    Err(e) => tracing::debug!("simulator TLS handshake: {e}"),
+                },
+            }
         });
     }
 }
@@ -155,15 +234,19 @@ fn reject(status: StatusCode, code: &'static str, message: impl Into<String>) ->
 }
 
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
-    let authorized = req.headers().get(AUTHORIZATION).is_some_and(|v| {
+    if req.uri().path() == TOKEN_PATH {
+        return token_endpoint(state, req).await;
+    }
+    let authorized = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        let Some(presented) = v.strip_prefix("Bearer ") else { return false };
         let token = state.token.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        v.as_bytes() == format!("Bearer {token}").as_bytes()
+        presented == *token || state.issuer.accepts(presented)
     });
     if !authorized {
         return error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid bearer token");
     }
     let operation = operation_id(req.uri().path());
-    state.faults.count(operation);
+    let _in_flight = state.traffic.arrive(operation);
     let normal = |state: &State| route(state, &req).unwrap_or_else(|r| error(r.status, r.code, &r.message));
     match state.faults.get(operation) {
         None => normal(state),
@@ -177,6 +260,11 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
         }
         Some(Fault::RateLimited { retry_after_secs }) => {
             let mut resp = error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "slow down");
+            resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            resp
+        }
+        Some(Fault::Unavailable { retry_after_secs }) => {
+            let mut resp = error(StatusCode::SERVICE_UNAVAILABLE, "maintenance", "back soon");
             resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
             resp
         }
@@ -201,6 +289,21 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
         }
         Some(Fault::Hang) => std::future::pending().await,
     }
+}
+
+/// `POST /oauth/token` with a form body: the client-credentials grant.
+async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Body> {
+    if req.method() != Method::POST {
+        return error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "POST a form to the token endpoint");
+    }
+    let authorization = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = match http_body_util::BodyExt::collect(req.into_body()).await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "unreadable body"),
+    };
+    let form = Query::parse(&String::from_utf8_lossy(&body));
+    let (status, json) = state.issuer.answer(authorization.as_deref(), &form.0);
+    respond(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), json.into_bytes())
 }
 
 /// The document's `operationId` for a request path (`"unknown"` for anything else).
@@ -314,7 +417,7 @@ impl Query {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let hex = |b: u8| (b as char).to_digit(16);
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

@@ -80,7 +80,6 @@ async fn failures_map_to_api_errors() {
 async fn each_simulator_fault_reaches_the_caller_as_the_right_error() {
     use potato_sim::Fault;
     let sim = support::simulator().await;
-    let api = client(&sim.base_url(), Some(sim.token()));
     let farms = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).farms;
 
     type Check = Box<dyn Fn(&Result<Vec<potato_api_client::types::Farm>, ApiError>) -> bool>;
@@ -88,6 +87,7 @@ async fn each_simulator_fault_reaches_the_caller_as_the_right_error() {
         (Fault::Status(500), Box::new(|r| matches!(r, Err(ApiError::Server { status: 500, .. })))),
         (Fault::Status(503), Box::new(|r| matches!(r, Err(ApiError::Server { status: 503, .. })))),
         (Fault::RateLimited { retry_after_secs: 7 }, Box::new(|r| matches!(r, Err(ApiError::RateLimited(7))))),
+        (Fault::Unavailable { retry_after_secs: 9 }, Box::new(|r| matches!(r, Err(ApiError::RateLimited(9))))),
         (Fault::MalformedJson, Box::new(|r| matches!(r, Err(ApiError::InvalidResponse(_))))),
         (Fault::TruncatedBody, Box::new(|r| matches!(r, Err(ApiError::InvalidResponse(_) | ApiError::Transport(_))))),
         (
@@ -99,6 +99,8 @@ async fn each_simulator_fault_reaches_the_caller_as_the_right_error() {
         (Fault::Latency(Duration::from_millis(300)), Box::new(move |r| r.as_ref().is_ok_and(|f| f.len() == 6))),
     ];
     for (fault, expected) in cases {
+        // A fresh client each time: after a Retry-After the old one would hold the operation.
+        let api = client(&sim.base_url(), Some(sim.token()));
         sim.set_fault("listFarms", Some(fault.clone()));
         let result = api.list_farms().await;
         assert!(expected(&result), "{fault:?} gave {result:?}");
@@ -106,7 +108,7 @@ async fn each_simulator_fault_reaches_the_caller_as_the_right_error() {
         assert!(api.list_queues().await.is_ok(), "{fault:?} leaked to listQueues");
     }
     sim.set_fault("listFarms", None);
-    assert_eq!(api.list_farms().await.expect("healed"), farms);
+    assert_eq!(client(&sim.base_url(), Some(sim.token())).list_farms().await.expect("healed"), farms);
 }
 
 #[tokio::test]
@@ -133,7 +135,13 @@ async fn identical_calls_from_several_probes_are_sent_once_per_window() {
     let pages = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).potatoes.len().div_ceil(1000) as u64;
     assert_eq!(sim.requests("listImportantPotatoes"), pages, "one request per page per window");
     let op = [("operation", "listImportantPotatoes")];
-    assert_eq!(scrape.value("probe_host_api_requests_total", &op), pages as f64);
+    let sent = [("operation", "listImportantPotatoes"), ("code", "200")];
+    assert_eq!(scrape.value("probe_host_api_requests_total", &sent), pages as f64);
+    assert_eq!(scrape.value("probe_host_api_cache_misses_total", &op), pages as f64);
+    assert_eq!(
+        scrape.value("probe_host_api_cache_hits_total", &op),
+        scrape.value("probe_host_api_calls_total", &op) - pages as f64
+    );
     assert!(
         scrape.value("probe_host_api_calls_total", &op) >= (3 * 2 * pages) as f64,
         "every probe still made its calls"

@@ -5,12 +5,14 @@
 
 mod api;
 mod cli;
+mod credentials;
 mod deploy;
 mod end_to_end;
 mod failures;
 mod guide;
 mod languages;
 mod load;
+mod politeness;
 mod promtool;
 mod scheduling;
 mod scrapers;

@@ -1,38 +1,10 @@
 //! `--web.config.file`: HTTPS, basic auth, client certificates, and certificate rotation
 //! without a restart, checked with curl (Debian's, already on the machine) as the client.
 
+use crate::support::pki::Pki;
 use crate::support::{self, Host, TempDir};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 use std::path::Path;
 use std::process::Command;
-
-struct Pki {
-    ca: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, "probe-host test CA");
-        Self { ca: CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA") }
-    }
-
-    /// Writes `NAME.crt` and `NAME.key`, signed by the CA, for `names` (or a client cert).
-    fn issue(&self, dir: &Path, name: &str, common_name: &str, client: bool) {
-        let mut params =
-            CertificateParams::new(if client { vec![] } else { vec!["127.0.0.1".into(), "localhost".into()] })
-                .expect("params");
-        params.distinguished_name.push(DnType::CommonName, common_name);
-        if client {
-            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        }
-        let key = KeyPair::generate().expect("key");
-        let cert = params.signed_by(&key, &self.ca).expect("sign");
-        std::fs::write(dir.join(format!("{name}.crt")), cert.pem()).expect("write");
-        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).expect("write");
-    }
-}
 
 /// curl's HTTP status for `url` (000 when the connection or handshake failed).
 fn curl(dir: &Path, url: &str, extra: &[&str]) -> String {
@@ -58,8 +30,7 @@ fn start(dir: &Path, web_config: &str, sim: &potato_sim::Simulator) -> Host {
 async fn https_with_basic_auth_and_certificate_rotation() {
     let sim = support::simulator().await;
     let dir = TempDir::new("web");
-    let pki = Pki::new();
-    std::fs::write(dir.path().join("ca.crt"), pki.ca.pem()).expect("ca");
+    let pki = Pki::new(dir.path());
     pki.issue(dir.path(), "server", "first", false);
     let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
     let host = start(
@@ -106,12 +77,13 @@ async fn https_with_basic_auth_and_certificate_rotation() {
 async fn client_certificates_are_required_and_verified() {
     let sim = support::simulator().await;
     let dir = TempDir::new("mtls");
-    let pki = Pki::new();
-    std::fs::write(dir.path().join("ca.crt"), pki.ca.pem()).expect("ca");
+    let pki = Pki::new(dir.path());
     pki.issue(dir.path(), "server", "server", false);
     pki.issue(dir.path(), "client", "prometheus", true);
     // A client certificate from another CA is refused.
-    let other = Pki::new();
+    let other_dir = dir.path().join("other-ca");
+    std::fs::create_dir_all(&other_dir).expect("dir");
+    let other = Pki::new(&other_dir);
     other.issue(dir.path(), "stranger", "stranger", true);
     // The README's web config, with a real bcrypt hash for its user.
     let readme = std::fs::read_to_string(support::repo_root().join("README.md")).expect("README");

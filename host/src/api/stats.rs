@@ -106,7 +106,7 @@ impl Observer for ApiStats {
         };
         let secs = elapsed.as_secs_f64();
         let mut s = self.lock();
-        let op = s.operations.entry(operation).or_default();
+        let op = s.operations.entry(document_id(operation)).or_default();
         *op.responses.entry(code).or_default() += 1;
         for (bound, n) in DURATION_BUCKETS.iter().zip(op.duration_buckets.iter_mut()) {
             if secs <= *bound {
@@ -115,5 +115,30 @@ impl Observer for ApiStats {
         }
         op.duration_sum += secs;
         op.duration_count += 1;
+    }
+}
+
+/// progenitor names operations by their method (`list_farms`); the metrics use the document's
+/// `operationId` (`listFarms`), as the allow lists and the other counters do.
+fn document_id(method: &'static str) -> &'static str {
+    let snake = |id: &str| {
+        id.chars().fold(String::new(), |mut out, c| {
+            if c.is_ascii_uppercase() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            out
+        })
+    };
+    crate::config::OPERATIONS.iter().find(|id| snake(id) == method).copied().unwrap_or(method)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn method_names_map_to_operation_ids() {
+        assert_eq!(super::document_id("list_important_potatoes"), "listImportantPotatoes");
+        assert_eq!(super::document_id("get_health"), "getHealth");
+        assert_eq!(super::document_id("something_new"), "something_new");
     }
 }

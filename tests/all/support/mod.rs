@@ -1,6 +1,7 @@
 //! Shared test support: building probes, starting the simulator and the host, scraping.
 
 pub mod exposition;
+pub mod pki;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -501,16 +501,65 @@ mod tests {
         assert_eq!(c.probes[0].config["page-size"], "10");
     }
 
-    #[test]
-    fn the_readmes_example_config_is_valid() {
+    /// The first TOML block after `marker` in the README.
+    fn readme_toml(marker: &str) -> String {
         let readme = include_str!("../../README.md");
-        let start = readme.find("The configuration file:").expect("README section");
+        let start = readme.find(marker).expect("README section");
         let block = &readme[start..];
         let open = block.find("```toml\n").expect("toml block") + "```toml\n".len();
         let close = block[open..].find("```").expect("block end");
-        let config = Config::parse(&block[open..open + close]).expect("the README's config parses");
+        // Snippets inside list items are indented.
+        block[open..open + close].lines().map(str::trim_start).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn the_readmes_example_config_is_valid() {
+        let config = Config::parse(&readme_toml("The configuration file:")).expect("the README's config parses");
         assert_eq!(config.probes.len(), 1);
         assert_eq!(config.probes[0].config["page-size"], "500");
+        assert_eq!(config.api.max_concurrent_requests, 8);
+    }
+
+    #[test]
+    fn the_readmes_commented_oauth2_and_tls_sections_are_valid() {
+        // Uncomment the optional sections; OAuth2 replaces the token file.
+        let text: String = readme_toml("The configuration file:")
+            .lines()
+            .map(|l| l.strip_prefix("# ").filter(|rest| rest.starts_with('[') || rest.contains(" = ")).unwrap_or(l))
+            .filter(|l| !l.starts_with("token_file"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = Config::parse(&text).expect("the README's optional sections parse");
+        let oauth = config.api.oauth2.expect("oauth2");
+        assert_eq!((oauth.client_id.as_str(), oauth.scopes), ("probe-host", vec!["potatoes:read".to_string()]));
+        assert!(config.api.tls.ca_file.is_some() && config.api.tls.key_file.is_some());
+        assert_eq!(config.defaults.allow, Some(vec!["listFarms".to_string(), "listSilos".to_string()]));
+    }
+
+    #[test]
+    fn the_readmes_least_privilege_example_is_valid() {
+        let text = format!("[api]\nbase_url = \"http://x\"\n{}", readme_toml("Give each probe the operations"));
+        let config = Config::parse(&text).expect("parses");
+        let silos = config.defaults.overridden_by(&config.probes[0]);
+        assert_eq!(config.defaults.allow, Some(vec!["getHealth".to_string()]));
+        assert_eq!(silos.allow, Some(vec!["listFarms".to_string(), "listSilos".to_string()]));
+    }
+
+    #[test]
+    fn access_settings_are_checked() {
+        let base = "[api]\nbase_url = \"https://potato:8443/api/v0\"\n";
+        let oauth = "[api.oauth2]\ntoken_url = \"https://auth/token\"\nclient_id = \"c\"\n";
+        assert!(Config::parse(base).is_ok(), "https targets are accepted");
+        let err = Config::parse(&format!("{base}token_env = \"T\"\n{oauth}client_secret_env = \"S\"\n")).unwrap_err();
+        assert!(err.contains("not both"), "{err}");
+        let err = Config::parse(&format!("{base}{oauth}")).unwrap_err();
+        assert!(err.contains("client_secret_file or client_secret_env"), "{err}");
+        let err = Config::parse(&format!("{base}[api.tls]\ncert_file = \"c.pem\"\n")).unwrap_err();
+        assert!(err.contains("go together"), "{err}");
+        let err = Config::parse(&format!("{base}max_concurrent_requests = 0\n")).unwrap_err();
+        assert!(err.contains("max_concurrent_requests"), "{err}");
+        let err = Config::parse("[api]\nbase_url = \"ftp://x\"").unwrap_err();
+        assert!(err.contains("http://"), "{err}");
     }
 
     #[test]

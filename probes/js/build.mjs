@@ -15,7 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { component } = await componentize({
   sourcePath: resolve(source),
   witPath: resolve(here, '../../wit'),
-  worldName: 'probe-host:probe/probe@0.1.1',
+  worldName: 'probe-host:probe/probe@0.1.2',
   // A probe needs no randomness, clocks or HTTP: leave them out of the component.
   disableFeatures: ['random', 'clocks', 'http', 'fetch-event'],
 });

@@ -20,5 +20,5 @@ for app in "$here"/*/app.py; do
   if [ -f "$wasm" ] && [ -z "$(find "$dir" "$root/wit" -newer "$wasm" -type f -print -quit)" ]; then
     continue
   fi
-  "$venv/bin/componentize-py" -d "$root/wit" -w probe-host:probe/probe@0.1.1 componentize app -p "$dir" -o "$wasm" >&2
+  "$venv/bin/componentize-py" -d "$root/wit" -w probe-host:probe/probe@0.1.2 componentize app -p "$dir" -o "$wasm" >&2
 done

@@ -149,3 +149,44 @@ async fn identical_calls_from_several_probes_are_sent_once_per_window() {
     // And the shared data is the right data.
     assert_eq!(scrape.value("potato_inventory_weight_grams_count", &[]), (pages * 1000).min(2345) as f64);
 }
+
+#[tokio::test]
+async fn list_all_functions_follow_every_page_on_the_host_under_a_page_cap() {
+    use crate::support::{Host, TempDir};
+    let sim = support::simulator().await;
+    let dir = TempDir::new("paging");
+    let misbehave = support::probe("misbehave");
+    let mut config = support::api_section(&sim, dir.path());
+    config += "share_window = \"0s\"\n";
+    config += &support::probe_entry("all", &misbehave, "config = { mode = \"all-potatoes\" }");
+    config += &support::probe_entry(
+        "capped",
+        &misbehave,
+        "config = { mode = \"all-potatoes\", max-pages = \"2\" }\nallow = [\"listImportantPotatoes\"]",
+    );
+    config += &support::probe_entry(
+        "denied",
+        &misbehave,
+        "config = { mode = \"all-potatoes\", name = \"x\" }\nallow = [\"listFarms\"]",
+    );
+    let host = Host::start(&config);
+    host.wait_ready().await;
+    let scrape = host
+        .wait_for("a run of each", |s| {
+            s.value("probe_host_probe_up", &[("probe", "all")]) == 1.0
+                && ["capped", "denied"]
+                    .iter()
+                    .all(|p| s.value("probe_host_probe_runs_total", &[("probe", p), ("result", "api_error")]) >= 1.0)
+        })
+        .await;
+    let potatoes = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).potatoes.len();
+    assert_eq!(scrape.value("misbehave_all_potatoes", &[("source", "misbehave")]), potatoes as f64);
+    // One call per page of 1000, counted against the probe's API call limit.
+    let pages = potatoes.div_ceil(1000) as f64;
+    assert_eq!(scrape.value("probe_host_probe_last_run_api_calls", &[("probe", "all")]), pages);
+    assert!(sim.requests("listImportantPotatoes") >= pages as u64 + 2, "all's pages and capped's two");
+    // A cap lower than the page count is an error, not a short list; the allow list applies.
+    let log = host.log();
+    assert!(log.contains("too_many_pages"), "{log}");
+    assert!(scrape.value("probe_host_probe_api_calls_denied_total", &[("probe", "denied")]) >= 1.0);
+}

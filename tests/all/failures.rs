@@ -125,7 +125,7 @@ async fn files_that_are_not_probes_are_reported_and_the_rest_load() {
         ("garbage", "not a WebAssembly component"),
         ("core", "a core WebAssembly module, not a component"),
         ("missing", "cannot read probe"),
-        ("otherworld", "does not fit the world probe-host:probe/probe@0.1.1"),
+        ("otherworld", "does not fit the world probe-host:probe/probe@0.1.2"),
         ("unknownimport", "example:unknown/thing"),
     ] {
         assert_eq!(scrape.value("probe_host_probe_loaded", &[("probe", probe)]), 0.0, "{probe}");

@@ -26,7 +26,7 @@ async fn run_guide(section: &str) {
         "{section} guide failed:\n{script}\n{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("result: fits probe-host:probe/probe@0.1.1"), "{stdout}");
+    assert!(stdout.contains("result: fits probe-host:probe/probe@0.1.2"), "{stdout}");
     // The last command is `probe-host once`: its exposition ends the output.
     let exposition: String = stdout.lines().skip_while(|l| !l.starts_with("# HELP")).collect::<Vec<_>>().join("\n");
     let scrape = Scrape::parse(&exposition);

@@ -35,7 +35,7 @@ fn wit_writes_the_contract() {
 fn check_accepts_probes_and_names_what_does_not_fit() {
     for probe in ["inventory", "silos", "orders", "misbehave"] {
         let (fits, report) = check(&support::probe(probe));
-        assert!(fits && report.contains("result: fits probe-host:probe/probe@0.1.1"), "{probe}:\n{report}");
+        assert!(fits && report.contains("result: fits probe-host:probe/probe@0.1.2"), "{probe}:\n{report}");
     }
     let (fits, report) = check(&support::probe("otherworld"));
     assert!(!fits);

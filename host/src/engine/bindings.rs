@@ -1,4 +1,4 @@
-//! Host bindings for the `probe-host:probe@0.1.0` world, generated from `wit/`.
+//! Host bindings for the newest `probe-host:probe` world, generated from `wit/`.
 //!
 //! Every import is async: potato-api calls do network I/O, and an async host function lets the
 //! run be cancelled by its timeout while it waits. The potato-api functions are also

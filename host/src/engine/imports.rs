@@ -5,11 +5,15 @@ use super::bindings::potato::api::{potatoes, types as wit};
 use super::bindings::probe_host::probe::{config, log, metrics, scratch};
 use super::convert::IntoWit;
 use super::state::RunState;
+use crate::api::PotatoApi;
 
 impl wit::Host for RunState {}
 impl metrics::Host for RunState {}
 
 type Call<T> = wasmtime::Result<Result<T, wit::ApiError>>;
+
+/// The page size the `list-all-*` functions ask for: the API's maximum, so fewest requests.
+const PAGE_SIZE: u32 = 1000;
 
 impl RunState {
     /// Whether the probe may call `operation`; a refused call is counted and answered with
@@ -38,6 +42,44 @@ impl RunState {
         self.api_calls += 1;
         tracing::trace!(probe = %self.probe, operation, "api call");
         Ok(())
+    }
+
+    /// Follows `next-page-token` for a `list-all-*` function: every page is a call (counted,
+    /// capped, permitted by the same operation), and more than `max_pages` pages is an error
+    /// rather than a silently short list.
+    async fn all_pages<A, W, Fut>(
+        &mut self,
+        operation: &'static str,
+        max_pages: u32,
+        page: impl Fn(PotatoApi, Option<String>) -> Fut,
+    ) -> Call<Vec<W>>
+    where
+        A: IntoWit<W>,
+        Fut: std::future::Future<Output = Result<(Vec<A>, Option<String>), crate::api::ApiError>>,
+    {
+        if let Some(denied) = self.permitted(operation) {
+            return Ok(Err(denied));
+        }
+        let mut items = Vec::new();
+        let mut token = None;
+        for _ in 0..max_pages {
+            self.count_call(operation)?;
+            match page(self.api.clone(), token.take()).await {
+                Ok((page_items, next)) => {
+                    items.extend(page_items);
+                    match next {
+                        Some(next) => token = Some(next),
+                        None => return self.finish(Ok(items.into_wit())),
+                    }
+                }
+                Err(e) => return self.finish(Err(e.into_wit())),
+            }
+        }
+        self.finish(Err(wit::ApiError::ClientError(wit::HttpError {
+            status: 0,
+            code: "too_many_pages".into(),
+            message: format!("{operation} has more than the {max_pages} pages asked for"),
+        })))
     }
 
     /// Notes whether the call failed (so a failing `collect` can be told apart as `api_error`).
@@ -112,6 +154,23 @@ impl potatoes::Host for RunState {
         self.count_call("getHealth")?;
         let result = self.api.get_health().await.into_wit();
         self.finish(result)
+    }
+
+    async fn list_all_important_potatoes(&mut self, max_pages: u32) -> Call<Vec<wit::Potato>> {
+        self.all_pages("listImportantPotatoes", max_pages, |api, token| async move {
+            let page = api.list_important_potatoes(Some(PAGE_SIZE), token.as_deref()).await?;
+            Ok((page.items, page.next_page_token))
+        })
+        .await
+    }
+
+    async fn list_all_orders(&mut self, status: Option<wit::OrderStatus>, max_pages: u32) -> Call<Vec<wit::Order>> {
+        let status = status.map(super::convert::order_status_from_wit);
+        self.all_pages("listOrders", max_pages, |api, token| async move {
+            let page = api.list_orders(status, Some(PAGE_SIZE), token.as_deref()).await?;
+            Ok((page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn list_queues(&mut self) -> Call<Vec<wit::QueueStats>> {

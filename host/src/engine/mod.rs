@@ -31,7 +31,7 @@ use wasmtime::{Cache, CacheConfig, Config, InstanceAllocationStrategy, PoolingAl
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// The WIT world every probe is built against.
-pub const WORLD: &str = "probe-host:probe/probe@0.1.1";
+pub const WORLD: &str = "probe-host:probe/probe@0.1.2";
 
 /// Bytes of a probe's stdout/stderr kept per run; the rest is dropped (and said so in the log).
 const OUTPUT_CAPTURE_BYTES: usize = 16 * 1024;

@@ -137,7 +137,7 @@ class WitWorld(wit_world.WitWorld):
 
 fn js_probe(metric: &str) -> String {
     format!(
-        r#"import {{ listQueues }} from 'potato:api/potatoes@0.1.0';
+        r#"import {{ listQueues }} from 'potato:api/potatoes@0.1.1';
 
 export function collect() {{
   let queues;

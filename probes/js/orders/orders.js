@@ -1,20 +1,18 @@
-// Orders probe (JavaScript): orders by status, over every page of list-orders.
+// Orders probe (JavaScript): orders by status, over every page of list-orders (the host follows
+// the pages: listAllOrders).
 // The Rust and Python examples compute the same family; a test checks the three agree.
-import { listOrders } from 'potato:api/potatoes@0.1.0';
+import { listAllOrders } from 'potato:api/potatoes@0.1.1';
 
-function* allOrders() {
-  let token;
-  for (;;) {
-    let page;
-    try {
-      page = listOrders(undefined, 1000, token);
-    } catch (e) {
-      // A failed call throws a ComponentError whose payload is the api-error variant.
-      throw `list-orders: ${JSON.stringify(e.payload ?? String(e))}`;
-    }
-    yield* page.items;
-    token = page.nextPageToken;
-    if (token === undefined || token === null) return;
+// More pages than this is an error, not a silently short count.
+const MAX_PAGES = 20;
+
+function allOrders() {
+  try {
+    // The host follows next-page-token; each page is one call.
+    return listAllOrders(undefined, MAX_PAGES);
+  } catch (e) {
+    // A failed call throws a ComponentError whose payload is the api-error variant.
+    throw `list-all-orders: ${JSON.stringify(e.payload ?? String(e))}`;
   }
 }
 

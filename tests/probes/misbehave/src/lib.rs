@@ -5,7 +5,7 @@
 
 wit_bindgen::generate!({ path: "../../../wit", world: "probe-host:probe/probe", generate_all });
 
-use potato::api::potatoes::{get_health, get_potato};
+use potato::api::potatoes::{get_health, get_potato, list_all_important_potatoes};
 use probe_host::probe::metrics::{Label, MetricType, Sample, SampleValue};
 use probe_host::probe::{config, scratch};
 
@@ -53,6 +53,12 @@ impl Guest for Misbehave {
             },
             "get-potato" => {
                 get_potato("potato-00001").map_err(|e| format!("get-potato: {e:?}"))?;
+            }
+            "all-potatoes" => {
+                // The host follows the pages; `max-pages` (default 10) caps them.
+                let max_pages = config::get("max-pages").and_then(|n| n.parse().ok()).unwrap_or(10);
+                let all = list_all_important_potatoes(max_pages).map_err(|e| format!("all-potatoes: {e:?}"))?;
+                return Ok(vec![gauge("misbehave_all_potatoes", all.len() as f64)]);
             }
             "escape" => return Ok(vec![escape_attempts()]),
             "scratch" => {

@@ -7,7 +7,7 @@ wit_bindgen::generate!({
             poke: func() -> u32;
         }
         world probe-plus {
-            include probe-host:probe/probe@0.1.1;
+            include probe-host:probe/probe@0.1.2;
             import thing;
         }
     ",

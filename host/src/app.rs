@@ -1,12 +1,15 @@
-//! Assembly: the engine, the API client, the probe table, the scheduler and the server, wired
-//! together. Used by `probe-host run` and `probe-host demo`.
+//! Assembly: the engine, the API client, the probe table, the supervisor, the reloader and the
+//! server, wired together. Used by `probe-host run` and `probe-host demo`.
 
 use crate::api::{ApiSettings, PotatoApi};
+use crate::config::Config;
 use crate::engine::{Engine, EngineSettings};
-use crate::probe::{self, ProbeSpec};
-use crate::scheduler;
+use crate::probe::Desired;
+use crate::reload::{self, ProbeSources, Reloader};
 use crate::server::{self, ServerSettings};
-use crate::status::{ProbeSlot, ProbeTable};
+use crate::sources::{OciSettings, Sources};
+use crate::status::ProbeTable;
+use crate::supervisor::Supervisor;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,22 +17,30 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+/// Room for probes added by reloads: the instance pool is sized once, at start.
+const MIN_POOLED_PROBES: usize = 32;
+
 /// What a host needs to start.
 #[derive(Debug, Clone)]
 pub struct HostSettings {
     pub listen: SocketAddr,
     pub api: ApiSettings,
-    pub probes: Vec<ProbeSpec>,
+    /// Where the probes come from (re-read on reload).
+    pub probes: ProbeSources,
+    /// The configuration file as read at start, if any.
+    pub config: Option<Config>,
     /// Compile cache directory (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    pub oci: OciSettings,
     pub server: ServerSettings,
 }
 
-/// A started host. Dropping it stops the server and every probe task.
+/// A started host. Dropping it stops the server, the reloader and every probe task.
 #[derive(Debug)]
 pub struct RunningHost {
     pub addr: SocketAddr,
     pub table: Arc<ProbeTable>,
+    pub reloader: Arc<Reloader>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -45,14 +56,22 @@ impl Drop for RunningHost {
 /// `/metrics` answers from the start; a probe that fails to load is reported and the others go on.
 ///
 /// # Errors
-/// When the engine cannot be created, the API client cannot be built, or the address cannot be
-/// bound. Probe failures are never errors here.
+/// When the probe set is unusable (two probes share a name), the engine or the API client
+/// cannot be created, or the address cannot be bound. Probe failures are never errors here.
 pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
-    probe::check_unique_names(&settings.probes).map_err(anyhow::Error::msg)?;
-    let max_memory = settings.probes.iter().map(|p| p.settings.memory).max().unwrap_or(64 << 20);
+    let desired = reload::desired(&settings.probes, settings.config.as_ref()).map_err(anyhow::Error::msg)?;
+    let max_memory = desired
+        .iter()
+        .filter_map(|d| match d {
+            Desired::Spec(s) => Some(s.settings.memory),
+            Desired::Broken { .. } => None,
+        })
+        .chain([settings.probes.defaults.memory])
+        .max()
+        .unwrap_or(64 << 20);
     let engine_settings = EngineSettings {
         cache_dir: settings.cache_dir.clone(),
-        ..EngineSettings::for_probes(settings.probes.len(), max_memory)
+        ..EngineSettings::for_probes(desired.len().max(MIN_POOLED_PROBES), max_memory)
     };
     let engine = Arc::new(Engine::new(engine_settings).context("cannot create the WebAssembly engine")?);
     let api = PotatoApi::new(&settings.api).context("cannot build the potato-api client")?;
@@ -60,32 +79,20 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
 
-    let slots: Vec<Arc<ProbeSlot>> = settings
-        .probes
-        .iter()
-        .map(|s| Arc::new(ProbeSlot::new(&s.name, &s.path.display().to_string(), s.settings.interval)))
-        .collect();
-    let table = Arc::new(ProbeTable::new(slots.clone()).with_api_stats(api.stats()));
-    let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone(), settings.server.clone()))];
-
-    for (spec, slot) in settings.probes.into_iter().zip(slots) {
-        let engine = engine.clone();
-        let api = api.clone();
-        tasks.push(tokio::spawn(async move {
-            let started = std::time::Instant::now();
-            match probe::load(&engine, &spec).await {
-                Ok(probe) => {
-                    let took = started.elapsed();
-                    slot.set_loaded(took);
-                    tracing::info!(probe = %spec.name, path = %spec.path.display(), interval = ?spec.settings.interval, ?took, "probe loaded");
-                    scheduler::run_forever(probe, spec, api, slot).await;
-                }
-                Err(e) => {
-                    tracing::error!(probe = %spec.name, "{e}");
-                    slot.set_load_error(e.to_string());
-                }
-            }
-        }));
-    }
-    Ok(RunningHost { addr, table, tasks })
+    let table = Arc::new(ProbeTable::default().with_api_stats(api.stats()));
+    let sources = Arc::new(Sources::new(OciSettings {
+        cache_dir: settings.oci.cache_dir.clone().or_else(|| settings.cache_dir.clone()),
+        ..settings.oci.clone()
+    }));
+    let supervisor = Arc::new(Supervisor::new(engine, api, sources, table.clone()));
+    let reloader = Arc::new(Reloader::new(settings.probes.clone(), settings.config.clone(), supervisor, table.clone()));
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+    let server_settings = ServerSettings { reload: Some(reload_tx), ..settings.server.clone() };
+    let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone(), server_settings))];
+    let r = reloader.clone();
+    tasks.push(tokio::spawn(async move {
+        r.start(desired).await;
+        r.run(reload_rx).await;
+    }));
+    Ok(RunningHost { addr, table, reloader, tasks })
 }

@@ -2,11 +2,13 @@
 
 use crate::api::{ApiSettings, Auth, PotatoApi, TokenSource};
 use crate::app::{self, HostSettings};
-use crate::config::{self, Config, ProbeSettings};
+use crate::config::{self, Config, OciConfig, ProbeSettings};
 use crate::engine::{Engine, EngineSettings};
 use crate::exposition::Format;
 use crate::probe::{self, ProbeSpec};
+use crate::reload::ProbeSources;
 use crate::server::ServerSettings;
+use crate::sources::{OciSettings, Source};
 use crate::status::{ProbeSlot, ProbeTable};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -54,6 +56,20 @@ enum Command {
     Check {
         /// The component.
         probe: PathBuf,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Publish a probe to an OCI registry as a Wasm artifact (one application/wasm layer, the
+    /// Wasm OCI config, standard annotations); prints the manifest digest to pin.
+    Push {
+        /// The component.
+        probe: PathBuf,
+        /// oci://REGISTRY/REPOSITORY:TAG (credentials: PROBE_HOST_REGISTRY_USERNAME and
+        /// PROBE_HOST_REGISTRY_PASSWORD, or the Docker config.json).
+        reference: String,
+        /// A registry (host:port) to reach over plain HTTP (loopback ones always are).
+        #[arg(long = "insecure-registry")]
+        insecure_registries: Vec<String>,
         #[command(flatten)]
         cache: CacheArgs,
     },
@@ -202,6 +218,9 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 /// Parses the command line, runs the command, and maps errors to exit code 1 (2 for usage).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every HTTP client (API, token endpoint, registries, healthcheck) uses rustls with ring;
+    // reqwest is built without a default provider and would panic without one.
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     crate::logging::init(&cli.log_level, cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -222,6 +241,9 @@ pub fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Check { probe, cache } => check(&probe, &cache).await,
+            Command::Push { probe, reference, insecure_registries, cache } => {
+                push(&probe, &reference, insecure_registries, &cache).await
+            }
             Command::Healthcheck { url } => {
                 let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
                 match client.get(&url).send().await {
@@ -272,30 +294,22 @@ fn config_error(args: &RunArgs, message: String) -> anyhow::Error {
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = args.config.as_deref().map(Config::load).transpose()?;
-    let defaults = config.as_ref().map(|c| c.defaults.clone()).unwrap_or_default();
-
-    let mut probes: Vec<ProbeSpec> = Vec::new();
-    if let (Some(c), Some(path)) = (&config, &args.config) {
-        let base = path.parent().unwrap_or(Path::new("."));
-        probes.extend(probe::specs_from_config(c, base).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
-    }
-    if let Some(dir) = &args.probes_dir {
-        // A missing or unreadable directory is the probes' problem, not the config's: report it
-        // and run the probes we have.
-        match probe::specs_from_dir(dir, &defaults) {
-            Ok(specs) => probes.extend(specs),
-            Err(e) => tracing::error!("{e}"),
-        }
-    }
     if args.config.is_none() && args.probes_dir.is_none() {
         bail!("no probes: give --config with [[probes]] entries and/or --probes-dir with *.wasm files");
     }
+    let probes = ProbeSources {
+        config_path: args.config.clone(),
+        probes_dir: args.probes_dir.clone(),
+        shard: args.shard,
+        defaults: config.as_ref().map(|c| c.defaults.clone()).unwrap_or_default(),
+        oci_poll_interval: config.as_ref().map_or_else(|| OciConfig::default().poll_interval, |c| c.oci.poll_interval),
+    };
+    // Checked here too, so an unusable set of probes is an error at start (exit 1).
+    let desired = crate::reload::desired(&probes, config.as_ref()).map_err(anyhow::Error::msg)?;
     if let Some(shard) = args.shard {
-        let total = probes.len();
-        probes.retain(|p| shard.owns(&p.name));
-        tracing::info!("shard {}/{}: running {} of {total} probes", shard.index, shard.count, probes.len());
+        tracing::info!("shard {}/{}: running {} probes", shard.index, shard.count, desired.len());
     }
-    if probes.is_empty() {
+    if desired.is_empty() {
         tracing::warn!("no probes to run: serving only the host's own metrics");
     }
     if !args.telemetry_path.starts_with('/') || args.telemetry_path == "/" {
@@ -329,8 +343,12 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(Arc::new(crate::server::WebConfig::load(path).map_err(anyhow::Error::msg)?)),
         None => None,
     };
-    let server = ServerSettings { telemetry_path: args.telemetry_path.clone(), web_config };
-    let host = app::start(HostSettings { listen, api, probes, cache_dir, server }).await?;
+    let server = ServerSettings { telemetry_path: args.telemetry_path.clone(), web_config, reload: None };
+    let oci = OciSettings {
+        cache_dir: None,
+        insecure_registries: config.as_ref().map(|c| c.oci.insecure_registries.clone()).unwrap_or_default(),
+    };
+    let host = app::start(HostSettings { listen, api, probes, config, cache_dir, oci, server }).await?;
     tracing::info!("serving metrics on http://{}/metrics", host.addr);
     let scheme = if args.web_config.is_some() { "https" } else { "http" };
     println!("probe-host listening on {scheme}://{}", host.addr);
@@ -356,16 +374,25 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     .await
     .context("cannot start the simulator")?;
     let defaults = ProbeSettings { interval: args.interval, ..ProbeSettings::default() };
-    let probes = probe::specs_from_dir(&dir, &defaults).map_err(anyhow::Error::msg)?;
-    if probes.is_empty() {
+    let found = crate::sources::scan_dir(&dir, &defaults).map_err(anyhow::Error::msg)?;
+    if found.is_empty() {
         bail!("no *.wasm probes in {}", dir.display());
     }
-    let names: Vec<_> = probes.iter().map(|p| p.name.clone()).collect();
+    let names: Vec<_> = found.iter().map(|p| p.name().to_string()).collect();
+    let probes = ProbeSources {
+        config_path: None,
+        probes_dir: Some(dir.clone()),
+        shard: None,
+        defaults,
+        oci_poll_interval: OciConfig::default().poll_interval,
+    };
     let host = app::start(HostSettings {
         listen: args.listen,
         api: ApiSettings::new(sim.base_url(), Some(token)),
         probes,
+        config: None,
         cache_dir: args.cache.resolve(None),
+        oci: OciSettings::default(),
         server: ServerSettings::default(),
     })
     .await?;
@@ -400,14 +427,16 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         cache_dir: args.cache.resolve(None),
         ..EngineSettings::for_probes(1, ProbeSettings::default().memory)
     })?);
+    let source = Source::File(args.probe.clone());
     let spec = ProbeSpec {
-        name: probe::name_from_path(&args.probe).map_err(anyhow::Error::msg)?,
-        path: args.probe.clone(),
+        name: source.default_name().map_err(anyhow::Error::msg)?,
+        source,
         settings: ProbeSettings { timeout: args.timeout, ..ProbeSettings::default() },
         config: Arc::new(args.settings.into_iter().collect::<BTreeMap<_, _>>()),
     };
-    let probe = probe::load(&engine, &spec).await?;
-    let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.path.display().to_string(), spec.settings.interval));
+    let bytes = std::fs::read(&args.probe).with_context(|| format!("cannot read {}", args.probe.display()))?;
+    let probe = probe::compile(&engine, &spec, bytes.into()).await.map_err(anyhow::Error::msg)?;
+    let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.source.to_string(), spec.settings.interval));
     crate::scheduler::run_once(&probe, &spec, &api, &slot, &mut crate::engine::Scratch::default()).await;
     let status = slot.status();
     if let Some(err) = &status.last_error {
@@ -433,6 +462,38 @@ async fn check(path: &Path, cache: &CacheArgs) -> anyhow::Result<ExitCode> {
     let (report, fits) = crate::tools::check::report(&path.display().to_string(), &inspection);
     print!("{report}");
     Ok(if fits { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn push(path: &Path, reference: &str, insecure: Vec<String>, cache: &CacheArgs) -> anyhow::Result<ExitCode> {
+    let Some(Source::Oci(target)) = Source::parse(reference, Path::new(".")).ok() else {
+        bail!("{reference:?}: give the target as oci://REGISTRY/REPOSITORY:TAG");
+    };
+    if target.tag.is_none() || target.digest.is_some() {
+        bail!("{reference:?}: push to a tag (oci://REGISTRY/REPOSITORY:TAG); the digest is printed after");
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let engine = Engine::new(EngineSettings {
+        cache_dir: cache.resolve(None),
+        ..EngineSettings::for_probes(1, ProbeSettings::default().memory)
+    })?;
+    let inspection = tokio::task::block_in_place(|| engine.inspect(&bytes))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // Publishing what no host can run helps nobody: say why, as `check` does.
+    if let Err(why) = &inspection.fits {
+        bail!("{}: does not fit {}: {why}", path.display(), crate::engine::WORLD);
+    }
+    let info = crate::sources::oci::PushInfo {
+        title: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        world: crate::engine::WORLD.into(),
+        imports: inspection.imports,
+        exports: inspection.exports,
+    };
+    let puller = crate::sources::oci::Puller::new(OciSettings { cache_dir: None, insecure_registries: insecure });
+    let digest = puller.push(&target, bytes, &info).await.map_err(anyhow::Error::msg)?;
+    println!("pushed {} as oci://{target}", path.display());
+    println!("digest: {digest}");
+    println!("pin it: oci://{}/{}@{digest}", target.registry, target.repository);
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn simulator(args: SimulatorArgs) -> anyhow::Result<ExitCode> {

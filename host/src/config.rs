@@ -68,7 +68,31 @@ pub struct Config {
     #[serde(default)]
     pub defaults: ProbeSettings,
     #[serde(default)]
+    pub oci: OciConfig,
+    #[serde(default)]
     pub probes: Vec<ProbeConfig>,
+}
+
+/// `[oci]`: registries probes are pulled from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OciConfig {
+    /// Registries (`host:port`) spoken to over plain HTTP (loopback ones always are).
+    #[serde(default)]
+    pub insecure_registries: Vec<String>,
+    /// How often a tag (without a pinned digest) is resolved again.
+    #[serde(default = "default_oci_poll_interval", with = "duration")]
+    pub poll_interval: Duration,
+}
+
+impl Default for OciConfig {
+    fn default() -> Self {
+        Self { insecure_registries: Vec::new(), poll_interval: default_oci_poll_interval() }
+    }
+}
+
+fn default_oci_poll_interval() -> Duration {
+    Duration::from_secs(300)
 }
 
 /// How to reach the potato-api.
@@ -265,7 +289,8 @@ impl Default for ProbeSettings {
 pub struct ProbeConfig {
     /// Shown in logs and as the `probe` label; defaults to the file name without `.wasm`.
     pub name: Option<String>,
-    /// A path or `file://` URL of the component.
+    /// A path, `file://` URL or `oci://REGISTRY/REPO:TAG[@sha256:…]` reference.
+    #[serde(default)]
     pub source: String,
     #[serde(default, with = "opt_duration")]
     pub interval: Option<Duration>,
@@ -403,9 +428,15 @@ impl Config {
 
     fn check(&self) -> Result<(), String> {
         self.api.check()?;
+        if self.oci.poll_interval < Duration::from_secs(1) {
+            return Err("oci.poll_interval must be at least 1s".into());
+        }
         self.defaults.check("defaults")?;
         for (i, p) in self.probes.iter().enumerate() {
             let what = format!("probes[{i}] ({})", p.name.as_deref().unwrap_or(&p.source));
+            if p.source.is_empty() {
+                return Err(format!("{what}: source is missing"));
+            }
             self.defaults.overridden_by(p).check(&what)?;
         }
         Ok(())

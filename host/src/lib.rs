@@ -3,7 +3,9 @@
 //!
 //! The modules follow the flow of data:
 //! - [`config`]: the TOML configuration file;
-//! - [`probe`]: where probes come from, and loading them;
+//! - [`sources`]: where probes come from (files, OCI registries) and noticing that they changed;
+//! - [`probe`]: probes as configured, and compiling them;
+//! - [`supervisor`] and [`reload`]: keeping the running probes in line with their sources;
 //! - [`engine`]: wasmtime, hidden behind a small async API (the only module that touches it);
 //! - [`api`]: the potato-api glue behind the `potato:api` imports;
 //! - [`scheduler`]: running each probe on its interval;
@@ -23,8 +25,11 @@ pub mod exposition;
 pub mod logging;
 pub mod model;
 pub mod probe;
+pub mod reload;
 pub mod scheduler;
 pub mod server;
+pub mod sources;
 pub mod status;
+pub mod supervisor;
 pub mod tools;
 pub mod validate;

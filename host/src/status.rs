@@ -4,7 +4,7 @@
 
 use crate::model::MetricFamily;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 /// The bounded set of run outcomes, used as the `result` label.
@@ -17,6 +17,8 @@ pub struct ProbeSlot {
     pub name: String,
     pub source: String,
     pub interval: Duration,
+    /// The component's digest (`sha256:…`), once read.
+    pub digest: Option<String>,
     /// Calls refused because the operation is not in the probe's `allow` list.
     pub denied: Arc<std::sync::atomic::AtomicU64>,
     status: Mutex<ProbeStatus>,
@@ -39,6 +41,11 @@ pub struct ProbeStatus {
     pub last_api_calls: u32,
     /// Failed runs since the last success.
     pub consecutive_failures: u32,
+    /// Why the newest version of the probe's source was not taken (it did not compile, fit
+    /// the world or could be fetched); this version keeps running. Cleared by a good version.
+    pub update_error: Option<String>,
+    /// Versions refused that way.
+    pub update_failures: u64,
 }
 
 impl ProbeStatus {
@@ -55,7 +62,20 @@ impl ProbeStatus {
 impl ProbeSlot {
     pub fn new(name: &str, source: &str, interval: Duration) -> Self {
         let status = ProbeStatus { runs: RESULTS.iter().map(|r| (*r, 0)).collect(), ..ProbeStatus::default() };
-        Self { name: name.into(), source: source.into(), interval, denied: Arc::default(), status: Mutex::new(status) }
+        Self {
+            name: name.into(),
+            source: source.into(),
+            interval,
+            digest: None,
+            denied: Arc::default(),
+            status: Mutex::new(status),
+        }
+    }
+
+    /// The same slot for a component with this digest.
+    pub fn with_digest(mut self, digest: &str) -> Self {
+        self.digest = Some(digest.into());
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, ProbeStatus> {
@@ -74,6 +94,17 @@ impl ProbeSlot {
 
     pub fn set_load_error(&self, message: String) {
         self.lock().load_error = Some(message);
+    }
+
+    /// A newer version was refused; this one keeps running.
+    pub fn set_update_error(&self, message: String) {
+        let mut s = self.lock();
+        s.update_error = Some(message);
+        s.update_failures += 1;
+    }
+
+    pub fn clear_update_error(&self) {
+        self.lock().update_error = None;
     }
 
     pub fn record_success(&self, families: Vec<MetricFamily>, duration: Duration, api_calls: u32) {
@@ -99,16 +130,35 @@ impl ProbeSlot {
     }
 }
 
-/// Every probe the host knows, in load order (which decides who keeps a contested name).
+/// Every probe the host knows, in configuration order (which decides who keeps a contested
+/// name). The set changes on reload; readers take a snapshot of the list.
 #[derive(Debug, Default)]
 pub struct ProbeTable {
-    slots: Vec<Arc<ProbeSlot>>,
+    slots: RwLock<Vec<Arc<ProbeSlot>>>,
     api_stats: Option<Arc<crate::api::ApiStats>>,
+    reload: Mutex<ReloadStatus>,
+    /// False until the first set of probes is known (before that, nothing is ready).
+    populated: std::sync::atomic::AtomicBool,
+}
+
+/// How the last configuration reload went.
+#[derive(Debug, Clone, Copy)]
+pub struct ReloadStatus {
+    pub last_successful: bool,
+    pub last_success: SystemTime,
+}
+
+impl Default for ReloadStatus {
+    fn default() -> Self {
+        Self { last_successful: true, last_success: SystemTime::now() }
+    }
 }
 
 impl ProbeTable {
     pub fn new(slots: Vec<Arc<ProbeSlot>>) -> Self {
-        Self { slots, api_stats: None }
+        let table = Self::default();
+        table.set_slots(slots);
+        table
     }
 
     /// Also expose the potato-api call statistics.
@@ -121,12 +171,32 @@ impl ProbeTable {
         self.api_stats.as_deref()
     }
 
-    pub fn slots(&self) -> &[Arc<ProbeSlot>] {
-        &self.slots
+    /// The probes now.
+    pub fn slots(&self) -> Vec<Arc<ProbeSlot>> {
+        self.slots.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Ready when every probe has loaded and run once, or failed to load.
+    /// Replaces the set of probes.
+    pub fn set_slots(&self, slots: Vec<Arc<ProbeSlot>>) {
+        *self.slots.write().unwrap_or_else(PoisonError::into_inner) = slots;
+        self.populated.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Ready when the probes are known and every one has loaded and run once, or failed to load.
     pub fn ready(&self) -> bool {
-        self.slots.iter().all(|s| s.status().settled())
+        self.populated.load(std::sync::atomic::Ordering::SeqCst) && self.slots().iter().all(|s| s.status().settled())
+    }
+
+    pub fn reload_status(&self) -> ReloadStatus {
+        *self.reload.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a configuration reload's outcome.
+    pub fn record_reload(&self, ok: bool) {
+        let mut r = self.reload.lock().unwrap_or_else(PoisonError::into_inner);
+        r.last_successful = ok;
+        if ok {
+            r.last_success = SystemTime::now();
+        }
     }
 }

@@ -14,6 +14,7 @@ mod languages;
 mod load;
 mod politeness;
 mod promtool;
+mod reload;
 mod scheduling;
 mod scrapers;
 mod server;

@@ -24,7 +24,7 @@ async fn the_demo_serves_metrics_promtool_finds_nothing_to_report() {
         }
     }
     let url = url.expect("the demo prints its URL");
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let deadline = Instant::now() + Duration::from_secs(60);
     while client.get(format!("{url}/readyz")).send().await.map(|r| r.status().as_u16()).ok() != Some(200) {
         assert!(Instant::now() < deadline, "demo not ready");

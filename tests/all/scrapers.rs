@@ -68,7 +68,7 @@ async fn prometheus_scrapes_the_host_with_no_error_and_the_right_values() {
         .expect("prometheus not found: install the `prometheus` Debian package, or run the README's test command");
     let _guard = KillOnDrop(prometheus);
     let api = format!("http://127.0.0.1:{port}/api/v1");
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let get = |path: String| {
         let client = client.clone();
         async move { client.get(path).send().await.ok()?.json::<Value>().await.ok() }

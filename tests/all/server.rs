@@ -124,7 +124,7 @@ async fn gzip_custom_path_and_json_logs() {
     assert_eq!(status, 200);
     assert!(plain.contains("probe_host_build_info{version=\""), "{plain}");
 
-    let resp = reqwest::Client::new()
+    let resp = crate::support::http()
         .get(format!("{}/custom", host.url))
         .header("accept", "text/plain")
         .header("accept-encoding", "gzip")

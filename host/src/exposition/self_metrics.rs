@@ -2,13 +2,17 @@
 
 use crate::api::{ApiSnapshot, ApiStats, DURATION_BUCKETS};
 use crate::model::{Histogram, MetricFamily, MetricKind, Sample, SampleValue};
-use crate::status::{ProbeSlot, ProbeStatus};
+use crate::status::{ProbeSlot, ProbeStatus, ReloadStatus};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 /// `probes` holds each slot, its status as read for this scrape, and how many of its families
 /// were left out because an earlier probe exports the same name.
-pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], api: Option<&ApiStats>) -> Vec<MetricFamily> {
+pub(super) fn families(
+    probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)],
+    api: Option<&ApiStats>,
+    reload: ReloadStatus,
+) -> Vec<MetricFamily> {
     let mut up =
         MetricFamily::new("probe_host_probe_up", "1 if the probe's last run succeeded, else 0.", MetricKind::Gauge);
     let mut loaded =
@@ -49,6 +53,16 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], api: Opt
         "potato-api calls refused because the operation is not in the probe's allow list.",
         MetricKind::Counter,
     );
+    let mut updates_refused = MetricFamily::new(
+        "probe_host_probe_update_failures",
+        "New versions of the probe not taken (fetch, compile or world mismatch); the running version stayed.",
+        MetricKind::Counter,
+    );
+    let mut info = MetricFamily::new(
+        "probe_host_probe_info",
+        "Always 1: the probe's source and the digest of the component running.",
+        MetricKind::Gauge,
+    );
     let mut rejected = MetricFamily::new(
         "probe_host_probe_rejected_families",
         "Families of this probe not served because a probe loaded earlier exports the same name.",
@@ -80,6 +94,10 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], api: Opt
         failing.push(&probe, f64::from(status.consecutive_failures));
         denied.push(&probe, slot.denied.load(std::sync::atomic::Ordering::Relaxed) as f64);
         rejected.push(&probe, *conflicts as f64);
+        updates_refused.push(&probe, status.update_failures as f64);
+        if let Some(digest) = &slot.digest {
+            info.push(&[("probe", slot.name.as_str()), ("source", slot.source.as_str()), ("digest", digest)], 1.0);
+        }
     }
     let mut build = MetricFamily::new(
         "probe_host_build_info",
@@ -90,8 +108,41 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], api: Opt
     let api_families = api.map(|a| api_families(&a.snapshot())).unwrap_or_default();
     let mut all = vec![build];
     all.extend(api_families);
-    all.extend([up, loaded, load, runs, duration, last_success, series, api_calls, failing, denied, rejected]);
+    all.extend([
+        up,
+        loaded,
+        load,
+        runs,
+        duration,
+        last_success,
+        series,
+        api_calls,
+        failing,
+        denied,
+        rejected,
+        updates_refused,
+        info,
+    ]);
+    all.extend(reload_families(reload));
     all
+}
+
+/// `probe_host_config_last_reload_*`, named as Prometheus names its own.
+fn reload_families(reload: ReloadStatus) -> [MetricFamily; 2] {
+    let mut ok = MetricFamily::new(
+        "probe_host_config_last_reload_successful",
+        "1 if the last configuration reload succeeded (or none was asked for), 0 if it was rejected.",
+        MetricKind::Gauge,
+    );
+    ok.push(&[], if reload.last_successful { 1.0 } else { 0.0 });
+    let mut at = MetricFamily::new(
+        "probe_host_config_last_reload_success_timestamp_seconds",
+        "Unix time of the last successful configuration load.",
+        MetricKind::Gauge,
+    )
+    .with_unit("seconds");
+    at.push(&[], reload.last_success.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0));
+    [ok, at]
 }
 
 /// `probe_host_api_*`: what the access layer did, per operation and overall.

@@ -33,11 +33,13 @@ pub struct ServerSettings {
     pub telemetry_path: String,
     /// TLS and basic auth (`--web.config.file`).
     pub web_config: Option<Arc<WebConfig>>,
+    /// Where `POST /-/reload` sends its request (`None`: the endpoint answers 404).
+    pub reload: Option<tokio::sync::mpsc::Sender<crate::reload::ReloadRequest>>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { telemetry_path: "/metrics".into(), web_config: None }
+        Self { telemetry_path: "/metrics".into(), web_config: None, reload: None }
     }
 }
 
@@ -79,6 +81,9 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: Serv
                             return Ok::<_, std::convert::Infallible>(resp);
                         }
                     }
+                    if req.uri().path() == RELOAD_PATH {
+                        return Ok(reload(&settings, req.method()).await);
+                    }
                     Ok::<_, std::convert::Infallible>(handle(&table, &settings, &req))
                 }
             });
@@ -109,6 +114,33 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: Serv
                 tracing::debug!(%peer, "connection ended: {e}");
             }
         });
+    }
+}
+
+/// Where a configuration reload is requested, as in Prometheus.
+const RELOAD_PATH: &str = "/-/reload";
+
+/// `POST /-/reload` (or `PUT`): reloads the configuration; 200 when it was applied, 500 with
+/// the reason when it was rejected (the running configuration stays).
+async fn reload(settings: &ServerSettings, method: &Method) -> Response<Full<Bytes>> {
+    if method != Method::POST && method != Method::PUT {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "POST to reload the configuration\n");
+    }
+    let Some(requests) = &settings.reload else {
+        return text(StatusCode::NOT_FOUND, "not found\n");
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if requests.send(reply).await.is_err() {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "the reloader is not running\n");
+    }
+    match answer.await {
+        Ok(Ok(())) => text(StatusCode::OK, "configuration reloaded\n"),
+        Ok(Err(e)) => respond(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain; charset=utf-8",
+            format!("failed to reload the configuration: {e}\n").into_bytes(),
+        ),
+        Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "the reloader stopped\n"),
     }
 }
 
@@ -192,17 +224,24 @@ fn landing_page(table: &ProbeTable, telemetry_path: &str) -> String {
         } else {
             "starting"
         };
-        let error = s.load_error.as_deref().or(s.last_error.as_deref()).unwrap_or("");
+        let mut error = s.load_error.as_deref().or(s.last_error.as_deref()).unwrap_or("").to_string();
+        if let Some(refused) = &s.update_error {
+            error = format!("newer version refused (this one keeps running): {refused}\n{error}");
+        }
+        let source = match &slot.digest {
+            Some(d) => format!("{} ({})", slot.source, d.get(..19).unwrap_or(d)),
+            None => slot.source.clone(),
+        };
         let last = s.last_duration.map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3)).unwrap_or_default();
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{:?}</td><td>{}</td><td><pre>{}</pre></td></tr>\n",
             html(&slot.name),
-            html(&slot.source),
+            html(&source),
             state.replace(' ', "-"),
             state,
             slot.interval,
             last,
-            html(error),
+            html(error.trim_end()),
         ));
     }
     format!(

@@ -78,6 +78,13 @@ impl Drop for TempDir {
 
 pub const TOKEN: &str = "test-token";
 
+/// An HTTP client for the tests' own requests. reqwest is built without a default crypto
+/// provider (the host installs ring at start); the test process installs it here.
+pub fn http() -> reqwest::Client {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// Starts the simulator with the default data set on a free loopback port.
 pub async fn simulator() -> potato_sim::Simulator {
     potato_sim::Simulator::start(
@@ -118,7 +125,7 @@ pub struct Host {
     child: Child,
     pub url: String,
     log: PathBuf,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl Host {
@@ -149,7 +156,20 @@ impl Host {
             let _ = child.kill();
             panic!("unexpected banner {line:?}; log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
         };
-        Self { child, url, log, _dir: dir }
+        Self { child, url, log, dir }
+    }
+
+    /// Replaces the configuration file (as an operator would before a reload).
+    pub fn rewrite_config(&self, config: &str) {
+        let path = self.dir.path().join("probe-host.toml");
+        std::fs::write(path, format!("listen = \"127.0.0.1:0\"\n{config}")).expect("rewrite config");
+    }
+
+    /// Sends the process a signal (e.g. `HUP`).
+    pub fn signal(&self, name: &str) {
+        let status =
+            Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().expect("kill");
+        assert!(status.success());
     }
 
     /// Whether the process is still alive.
@@ -164,7 +184,7 @@ impl Host {
 
     /// GET `path` with an optional Accept header: (status, content type, body).
     pub async fn get(&self, path: &str, accept: Option<&str>) -> (u16, String, String) {
-        let mut req = reqwest::Client::new().get(format!("{}{path}", self.url));
+        let mut req = http().get(format!("{}{path}", self.url));
         if let Some(accept) = accept {
             req = req.header("accept", accept);
         }

@@ -1,0 +1,212 @@
+//! The supervisor: keeps the running probes in line with the desired set. On every reload (a
+//! file changed, a tag moved, the config was reloaded) it is handed the whole desired set and
+//! changes only what differs:
+//! - a new probe is fetched, compiled and scheduled;
+//! - a probe whose bytes changed is compiled first, and replaces the running version only if
+//!   that worked — a bad new version never takes a working one down (the refusal is shown in
+//!   the log, `probe_host_probe_update_failures_total` and the landing page);
+//! - a probe whose settings changed restarts with the same compiled component;
+//! - a probe no longer wanted is stopped and its series disappear.
+
+use crate::api::PotatoApi;
+use crate::engine::{Engine, Probe};
+use crate::probe::{self, Desired, ProbeSpec};
+use crate::scheduler;
+use crate::sources::{Fetched, Sources};
+use crate::status::{ProbeSlot, ProbeTable};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// A probe as it runs now.
+struct Running {
+    desired: Desired,
+    slot: Arc<ProbeSlot>,
+    /// The compiled component and its digest; `None` while it never loaded.
+    loaded: Option<(Probe, String)>,
+    task: Option<AbortOnDrop>,
+}
+
+/// Stops the probe's task when the probe is replaced or removed.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Owns the probe tasks.
+pub struct Supervisor {
+    engine: Arc<Engine>,
+    api: PotatoApi,
+    sources: Arc<Sources>,
+    table: Arc<ProbeTable>,
+    running: tokio::sync::Mutex<Vec<Running>>,
+}
+
+impl std::fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervisor").finish_non_exhaustive()
+    }
+}
+
+/// What a reconcile decided for one probe, before the slow part (fetch and compile).
+enum Plan {
+    /// Fetch, compare and maybe compile; `old` keeps running until then.
+    Update { spec: ProbeSpec, old: Option<Running> },
+    /// The desired entry itself is unusable.
+    Broken { desired: Desired, error: String, old: Option<Running> },
+}
+
+impl Supervisor {
+    pub fn new(engine: Arc<Engine>, api: PotatoApi, sources: Arc<Sources>, table: Arc<ProbeTable>) -> Self {
+        Self { engine, api, sources, table, running: tokio::sync::Mutex::new(Vec::new()) }
+    }
+
+    /// Makes the running probes match `desired` (in that order). Reconciles one at a time.
+    pub async fn apply(&self, desired: Vec<Desired>) {
+        let mut running = self.running.lock().await;
+        let mut previous: Vec<Running> = std::mem::take(&mut *running);
+        let mut plans = Vec::with_capacity(desired.len());
+        for d in desired {
+            let old = previous.iter().position(|r| r.desired.name() == d.name()).map(|i| previous.remove(i));
+            plans.push(match d {
+                Desired::Spec(spec) => Plan::Update { spec, old },
+                Desired::Broken { ref error, .. } => Plan::Broken { error: error.clone(), desired: d, old },
+            });
+        }
+        for gone in previous {
+            tracing::info!(probe = %gone.desired.name(), "probe removed");
+        }
+        // Show new probes at once (as "starting"), and keep the running ones visible meanwhile.
+        let placeholders: Vec<Arc<ProbeSlot>> = plans
+            .iter()
+            .map(|p| match p {
+                Plan::Update { old: Some(r), .. } | Plan::Broken { old: Some(r), .. } => r.slot.clone(),
+                Plan::Update { spec, old: None } => Arc::new(slot_for(spec)),
+                Plan::Broken { desired, .. } => {
+                    Arc::new(ProbeSlot::new(desired.name(), &desired.source().to_string(), Default::default()))
+                }
+            })
+            .collect();
+        self.table.set_slots(placeholders.clone());
+
+        // Fetch and compile concurrently: one slow component must not hold up the others.
+        let mut work = JoinSet::new();
+        let mut done: Vec<Option<Running>> = Vec::new();
+        for (i, (plan, placeholder)) in plans.into_iter().zip(placeholders).enumerate() {
+            done.push(None);
+            let (sources, engine) = (self.sources.clone(), self.engine.clone());
+            work.spawn(async move { (i, settle(plan, placeholder, &sources, &engine).await) });
+        }
+        while let Some(joined) = work.join_next().await {
+            match joined {
+                Ok((i, settled)) => done[i] = Some(settled),
+                Err(e) => tracing::error!("probe reconcile task failed: {e}"),
+            }
+        }
+        let mut next: Vec<Running> = done.into_iter().flatten().collect();
+        for r in &mut next {
+            if r.task.is_none()
+                && let (Some((probe, _)), Desired::Spec(spec)) = (&r.loaded, &r.desired)
+            {
+                let (probe, spec, api, slot) = (probe.clone(), spec.clone(), self.api.clone(), r.slot.clone());
+                r.task = Some(AbortOnDrop(tokio::spawn(scheduler::run_forever(probe, spec, api, slot))));
+            }
+        }
+        self.table.set_slots(next.iter().map(|r| r.slot.clone()).collect());
+        *running = next;
+    }
+}
+
+fn slot_for(spec: &ProbeSpec) -> ProbeSlot {
+    ProbeSlot::new(&spec.name, &spec.source.to_string(), spec.settings.interval)
+}
+
+/// Decides one probe: fetch, compare with what runs, compile if needed. A returned `Running`
+/// without a task is started by the caller.
+async fn settle(plan: Plan, placeholder: Arc<ProbeSlot>, sources: &Sources, engine: &Arc<Engine>) -> Running {
+    match plan {
+        Plan::Broken { desired, error, old } => match old {
+            Some(old) if old.loaded.is_some() => {
+                tracing::error!(probe = %desired.name(), "{error}; the running version stays");
+                old.slot.set_update_error(error);
+                old
+            }
+            _ => {
+                tracing::error!(probe = %desired.name(), "{error}");
+                placeholder.set_load_error(error);
+                Running { desired, slot: placeholder, loaded: None, task: None }
+            }
+        },
+        Plan::Update { spec, old } => {
+            let started = Instant::now();
+            let fetched = sources.fetch(&spec.source).await;
+            update(spec, old, placeholder, fetched, started, engine).await
+        }
+    }
+}
+
+async fn update(
+    spec: ProbeSpec,
+    mut old: Option<Running>,
+    placeholder: Arc<ProbeSlot>,
+    fetched: Result<Fetched, String>,
+    started: Instant,
+    engine: &Arc<Engine>,
+) -> Running {
+    let name = spec.name.clone();
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(error) => return refuse(spec, old, placeholder, error),
+    };
+    let same_component = old.as_ref().is_some_and(|o| o.loaded.as_ref().is_some_and(|(_, d)| *d == fetched.digest));
+    if let Some(mut old) = old.take_if(|_| same_component) {
+        if old.desired == Desired::Spec(spec.clone()) {
+            // Back to (or still) the running version: any refusal of a newer one is moot.
+            old.slot.clear_update_error();
+            return old;
+        }
+        // Same component, new settings: restart it without compiling again.
+        tracing::info!(probe = %name, "probe settings changed: restarting it");
+        let slot = Arc::new(slot_for(&spec).with_digest(&fetched.digest));
+        slot.set_loaded(started.elapsed());
+        old.task = None;
+        return Running { desired: Desired::Spec(spec), slot, loaded: old.loaded.take(), task: None };
+    }
+    match probe::compile(engine, &spec, fetched.bytes.clone()).await {
+        Ok(compiled) => {
+            let took = started.elapsed();
+            let replaced = old.as_ref().is_some_and(|o| o.loaded.is_some());
+            tracing::info!(probe = %name, source = %spec.source, digest = %fetched.digest, interval = ?spec.settings.interval, ?took,
+                "{}", if replaced { "new probe version loaded" } else { "probe loaded" });
+            // The old task stops when `old` drops here; the new one starts from a fresh slot.
+            let slot = Arc::new(slot_for(&spec).with_digest(&fetched.digest));
+            slot.set_loaded(took);
+            Running { desired: Desired::Spec(spec), slot, loaded: Some((compiled, fetched.digest)), task: None }
+        }
+        Err(error) => refuse(spec, old, placeholder, error),
+    }
+}
+
+/// A version that cannot be used: the running one (if any) stays, else the probe shows the error.
+fn refuse(spec: ProbeSpec, old: Option<Running>, placeholder: Arc<ProbeSlot>, error: String) -> Running {
+    match old {
+        Some(old) if old.loaded.is_some() => {
+            tracing::error!(probe = %spec.name, "{error}; the running version stays");
+            old.slot.set_update_error(error);
+            old
+        }
+        _ => {
+            tracing::error!(probe = %spec.name, "{error}");
+            let slot = if placeholder.status().load_error.is_some() || placeholder.digest.is_some() {
+                Arc::new(slot_for(&spec))
+            } else {
+                placeholder
+            };
+            slot.set_load_error(error);
+            Running { desired: Desired::Spec(spec), slot, loaded: None, task: None }
+        }
+    }
+}

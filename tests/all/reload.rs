@@ -1,0 +1,163 @@
+//! Hot reload: probe files added, changed and removed under a watched directory (also the
+//! Kubernetes ConfigMap way, by swapping a `..data` symlink), a bad new version keeping the old
+//! one, and the configuration reloaded by SIGHUP and `POST /-/reload`, good and bad.
+
+use crate::support::exposition::Scrape;
+use crate::support::{self, Host, TempDir};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn digest_of(path: &Path) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(std::fs::read(path).expect("read"));
+    format!("sha256:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The digest the host says probe `name` runs, from `probe_host_probe_info`.
+fn running_digest(scrape: &Scrape, name: &str) -> Option<String> {
+    let probe = format!("probe={name:?}");
+    scrape.samples.keys().filter(|k| k.starts_with("probe_host_probe_info{") && k.contains(&probe)).find_map(|k| {
+        let rest = &k[k.find("digest=\"")? + "digest=\"".len()..];
+        Some(rest[..rest.find('"')?].to_string())
+    })
+}
+
+fn has_probe(scrape: &Scrape, name: &str) -> bool {
+    scrape.get("probe_host_probe_up", &[("probe", name)]).is_some()
+}
+
+/// Copies `from` to `to` through a temporary name, as deployment tools do (the watcher never
+/// sees a half-written file as the final one).
+fn install(from: &Path, to: &Path) {
+    let tmp = to.with_extension("partial");
+    std::fs::copy(from, &tmp).expect("copy");
+    std::fs::rename(&tmp, to).expect("rename");
+}
+
+#[tokio::test]
+async fn probes_dir_changes_are_picked_up_and_a_bad_version_keeps_the_old_one() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("watched");
+    let probes = dir.path().join("probes");
+    std::fs::create_dir(&probes).expect("dir");
+    install(&support::probe("silos"), &probes.join("a.wasm"));
+    let mut config = support::api_section(&sim, dir.path());
+    config += "[defaults]\ninterval = \"1s\"\n";
+    let host = Host::start_with(&config, &["--probes-dir", probes.to_str().expect("utf-8")]);
+    host.wait_ready().await;
+    let silos_digest = digest_of(&support::probe("silos"));
+    let scrape = host.scrape().await;
+    assert_eq!(running_digest(&scrape, "a"), Some(silos_digest.clone()));
+
+    // Added, with a sidecar for its interval and settings.
+    let added = Instant::now();
+    install(&support::probe("misbehave"), &probes.join("b.wasm"));
+    std::fs::write(probes.join("b.toml"), "interval = \"2s\"\nconfig = { name = \"b_was_configured\" }\n")
+        .expect("toml");
+    host.wait_for("b added", |s| s.get("b_was_configured", &[("source", "misbehave")]) == Some(1.0)).await;
+    assert!(added.elapsed() < Duration::from_secs(10), "picked up in {:?}", added.elapsed());
+
+    // A broken new version of a: refused, the running one stays and keeps serving.
+    std::fs::write(probes.join("a.wasm"), b"not a component").expect("write");
+    let scrape = host
+        .wait_for("a's new version refused", |s| {
+            s.value("probe_host_probe_update_failures_total", &[("probe", "a")]) >= 1.0
+        })
+        .await;
+    assert_eq!(running_digest(&scrape, "a"), Some(silos_digest));
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "a")]), 1.0);
+    let (_, _, page) = host.get("/", None).await;
+    assert!(page.contains("newer version refused"), "{page}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let scrape = host.scrape().await;
+    assert!(scrape.value("probe_host_probe_runs_total", &[("probe", "a"), ("result", "success")]) >= 2.0);
+    assert!(scrape.count("potato_silo_fill_ratio") > 0, "a still serves its series");
+
+    // A good new version replaces it.
+    install(&support::probe("inventory"), &probes.join("a.wasm"));
+    let inventory_digest = digest_of(&support::probe("inventory"));
+    host.wait_for("a replaced", |s| {
+        running_digest(s, "a").as_deref() == Some(inventory_digest.as_str()) && s.count("potato_inventory_potatoes") > 0
+    })
+    .await;
+
+    // Removed: its series and self-metrics go.
+    std::fs::remove_file(probes.join("b.wasm")).expect("rm");
+    let scrape = host.wait_for("b removed", |s| !has_probe(s, "b")).await;
+    assert!(scrape.get("b_was_configured", &[("source", "misbehave")]).is_none());
+    assert!(host.log().contains("probe removed"));
+}
+
+#[tokio::test]
+async fn a_configmap_update_by_symlink_swap_is_picked_up() {
+    // How the kubelet lays out a ConfigMap volume: NAME -> ..data/NAME, ..data -> ..<timestamp>/,
+    // and an update swaps ..data in one rename.
+    let sim = support::simulator().await;
+    let dir = TempDir::new("configmap");
+    let volume = dir.path().join("volume");
+    std::fs::create_dir_all(volume.join("..2026_11_29_first")).expect("dir");
+    std::fs::copy(support::probe("silos"), volume.join("..2026_11_29_first/pick.wasm")).expect("copy");
+    std::os::unix::fs::symlink("..2026_11_29_first", volume.join("..data")).expect("link");
+    std::os::unix::fs::symlink("..data/pick.wasm", volume.join("pick.wasm")).expect("link");
+    let mut config = support::api_section(&sim, dir.path());
+    config += "[defaults]\ninterval = \"1s\"\n";
+    let host = Host::start_with(&config, &["--probes-dir", volume.to_str().expect("utf-8")]);
+    host.wait_ready().await;
+    let scrape = host.scrape().await;
+    assert_eq!(running_digest(&scrape, "pick"), Some(digest_of(&support::probe("silos"))));
+    assert!(!has_probe(&scrape, "..data"), "the kubelet's own entries are not probes");
+
+    std::fs::create_dir_all(volume.join("..2026_11_29_second")).expect("dir");
+    std::fs::copy(support::probe("inventory"), volume.join("..2026_11_29_second/pick.wasm")).expect("copy");
+    std::os::unix::fs::symlink("..2026_11_29_second", volume.join("..data_tmp")).expect("link");
+    std::fs::rename(volume.join("..data_tmp"), volume.join("..data")).expect("swap");
+    std::fs::remove_dir_all(volume.join("..2026_11_29_first")).expect("rm old");
+    let want = digest_of(&support::probe("inventory"));
+    host.wait_for("the swapped version", |s| running_digest(s, "pick").as_deref() == Some(want.as_str())).await;
+}
+
+#[tokio::test]
+async fn config_reload_by_sighup_and_http_good_and_bad() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("config-reload");
+    let api = support::api_section(&sim, dir.path());
+    let one = support::probe_entry("one", &support::probe("silos"), "");
+    let two = support::probe_entry("two", &support::probe("misbehave"), "config = { name = \"two_gauge\" }");
+    let mut host = Host::start(&format!("{api}{one}"));
+    host.wait_ready().await;
+    let ok = |s: &Scrape| s.value("probe_host_config_last_reload_successful", &[]);
+    assert_eq!(ok(&host.scrape().await), 1.0);
+
+    // SIGHUP: a probe added.
+    host.rewrite_config(&format!("{api}{one}{two}"));
+    host.signal("HUP");
+    host.wait_for("two added by SIGHUP", |s| s.get("two_gauge", &[("source", "misbehave")]) == Some(1.0)).await;
+    let before = host.scrape().await.value("probe_host_config_last_reload_success_timestamp_seconds", &[]);
+
+    // A broken config: rejected with the file and the cause named, everything keeps running.
+    host.rewrite_config(&format!("{api}{one}{two}[defaults]\ninterval = \"soon\"\n"));
+    let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
+    assert_eq!(reply.status().as_u16(), 500);
+    let body = reply.text().await.expect("body");
+    assert!(body.contains("probe-host.toml") && body.contains("soon"), "{body}");
+    let scrape = host.scrape().await;
+    assert_eq!(ok(&scrape), 0.0);
+    assert_eq!(scrape.value("probe_host_config_last_reload_success_timestamp_seconds", &[]), before);
+    assert!(has_probe(&scrape, "one") && has_probe(&scrape, "two"));
+    // SIGHUP with the same broken file: still rejected, still running.
+    host.signal("HUP");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(host.is_running());
+    assert!(has_probe(&host.scrape().await, "two"));
+
+    // Fixed: one removed; the flag goes back to 1.
+    host.rewrite_config(&format!("{api}{two}"));
+    let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
+    assert_eq!(reply.status().as_u16(), 200);
+    let scrape = host.scrape().await;
+    assert_eq!(ok(&scrape), 1.0);
+    assert!(!has_probe(&scrape, "one") && has_probe(&scrape, "two"));
+    // Only POST (or PUT) reloads.
+    let (status, _, _) = host.get("/-/reload", None).await;
+    assert_eq!(status, 405);
+}

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Set-up shared by scripts/demo.sh and scripts/test.sh, idempotent, for a fresh machine with
-# only rustup and cargo: the wasm target for probes, and (for tests) promtool and wrk.
+# only rustup and cargo: the wasm target for probes, and (for tests) promtool, wrk and an OCI
+# registry.
 set -euo pipefail
 
 rustup target add wasm32-wasip2 >/dev/null
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 
-# The test suite drives real tools from Debian's packages: promtool (package prometheus) and wrk.
+# The test suite drives real tools from Debian's packages: promtool (package prometheus), wrk,
+# and the CNCF distribution registry (package docker-registry) for the OCI tests.
 if [ "${1:-}" = "--test-tools" ]; then
   missing=()
   command -v promtool >/dev/null || missing+=(prometheus)
   command -v wrk >/dev/null || missing+=(wrk)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]} (Debian packages)" >&2
     sudo=""

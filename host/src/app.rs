@@ -79,7 +79,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
 
-    let table = Arc::new(ProbeTable::default().with_api_stats(api.stats()));
+    let table = Arc::new(ProbeTable::default().with_api_stats(api.stats()).with_compile_cache(engine.compile_cache()));
     let sources = Arc::new(Sources::new(OciSettings {
         cache_dir: settings.oci.cache_dir.clone().or_else(|| settings.cache_dir.clone()),
         ..settings.oci.clone()

@@ -434,7 +434,7 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         settings: ProbeSettings { timeout: args.timeout, ..ProbeSettings::default() },
         config: Arc::new(args.settings.into_iter().collect::<BTreeMap<_, _>>()),
     };
-    let bytes = std::fs::read(&args.probe).with_context(|| format!("cannot read {}", args.probe.display()))?;
+    let bytes = std::fs::read(&args.probe).with_context(|| format!("cannot read probe {}", args.probe.display()))?;
     let probe = probe::compile(&engine, &spec, bytes.into()).await.map_err(anyhow::Error::msg)?;
     let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.source.to_string(), spec.settings.interval));
     crate::scheduler::run_once(&probe, &spec, &api, &slot, &mut crate::engine::Scratch::default()).await;

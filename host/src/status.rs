@@ -136,6 +136,7 @@ impl ProbeSlot {
 pub struct ProbeTable {
     slots: RwLock<Vec<Arc<ProbeSlot>>>,
     api_stats: Option<Arc<crate::api::ApiStats>>,
+    compile_cache: Option<crate::engine::CompileCacheStats>,
     reload: Mutex<ReloadStatus>,
     /// False until the first set of probes is known (before that, nothing is ready).
     populated: std::sync::atomic::AtomicBool,
@@ -165,6 +166,16 @@ impl ProbeTable {
     pub fn with_api_stats(mut self, stats: Arc<crate::api::ApiStats>) -> Self {
         self.api_stats = Some(stats);
         self
+    }
+
+    /// Also expose the compile cache's hits and misses.
+    pub fn with_compile_cache(mut self, stats: Option<crate::engine::CompileCacheStats>) -> Self {
+        self.compile_cache = stats;
+        self
+    }
+
+    pub fn compile_cache(&self) -> Option<&crate::engine::CompileCacheStats> {
+        self.compile_cache.as_ref()
     }
 
     pub fn api_stats(&self) -> Option<&crate::api::ApiStats> {

@@ -4,6 +4,7 @@
 //! and the real `probe-host` binary on ephemeral loopback ports, and check what it serves.
 
 mod api;
+mod cache;
 mod cli;
 mod credentials;
 mod deploy;
@@ -12,6 +13,7 @@ mod failures;
 mod guide;
 mod languages;
 mod load;
+mod oci;
 mod politeness;
 mod promtool;
 mod reload;

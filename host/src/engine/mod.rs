@@ -125,6 +125,7 @@ pub struct RunOutput {
 pub struct Engine {
     engine: wasmtime::Engine,
     linker: Linker<RunState>,
+    compile_cache: Option<Cache>,
     _ticker: EpochTicker,
 }
 
@@ -143,6 +144,17 @@ const TABLES_PER_COMPONENT: u32 = 16;
 /// How often the epoch advances; a running guest yields to the async runtime at each tick, so a
 /// busy loop cannot hold a worker thread past its run's timeout.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A live view of the compile cache's counters.
+#[derive(Debug, Clone)]
+pub struct CompileCacheStats(Cache);
+
+impl CompileCacheStats {
+    /// `(hits, misses)`: components found compiled on disk, and compiled afresh.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.0.cache_hits() as u64, self.0.cache_misses() as u64)
+    }
+}
 
 /// What the engine is sized for.
 #[derive(Debug, Clone)]
@@ -195,15 +207,19 @@ impl Engine {
             .max_memory_size(memory)
             .total_stacks(slots);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let mut compile_cache = None;
         if let Some(dir) = &settings.cache_dir {
             // wasmtime's cache keys each artifact by the component's bytes, the compiler and
             // its settings: an unchanged probe is not compiled again after a restart (a large
             // Python or JS component takes tens of seconds to compile).
             let mut cache = CacheConfig::new();
-            cache.with_directory(dir);
+            // A directory of its own: wasmtime's cache cleans up files it does not know, and
+            // the OCI cache lives beside it (`<cache_dir>/oci`).
+            cache.with_directory(dir.join("compiled"));
             match Cache::new(cache) {
                 Ok(cache) => {
-                    config.cache(Some(cache));
+                    config.cache(Some(cache.clone()));
+                    compile_cache = Some(cache);
                 }
                 Err(e) => tracing::warn!("compile cache disabled: cannot use {}: {e:#}", dir.display()),
             }
@@ -213,7 +229,12 @@ impl Engine {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         ProbeWorld::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
         let ticker = EpochTicker::start(engine.clone(), EPOCH_TICK);
-        Ok(Self { engine, linker, _ticker: ticker })
+        Ok(Self { engine, linker, compile_cache, _ticker: ticker })
+    }
+
+    /// Compile-cache hits and misses so far (`None` without a cache directory).
+    pub fn compile_cache(&self) -> Option<CompileCacheStats> {
+        self.compile_cache.clone().map(CompileCacheStats)
     }
 
     /// Compiles `bytes` and links it against the host's world, once; every run reuses the

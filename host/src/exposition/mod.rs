@@ -46,6 +46,6 @@ fn gather(table: &ProbeTable) -> Families {
         }
         rejected.push((slot.clone(), status, conflicts));
     }
-    out.push(Arc::new(self_metrics::families(&rejected, table.api_stats(), table.reload_status())));
+    out.push(Arc::new(self_metrics::families(&rejected, table)));
     out
 }

@@ -1,18 +1,15 @@
 //! The host's own metrics, per probe (label `probe`), all prefixed `probe_host_`.
 
-use crate::api::{ApiSnapshot, ApiStats, DURATION_BUCKETS};
+use crate::api::{ApiSnapshot, DURATION_BUCKETS};
 use crate::model::{Histogram, MetricFamily, MetricKind, Sample, SampleValue};
-use crate::status::{ProbeSlot, ProbeStatus, ReloadStatus};
+use crate::status::{ProbeSlot, ProbeStatus, ProbeTable, ReloadStatus};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 /// `probes` holds each slot, its status as read for this scrape, and how many of its families
 /// were left out because an earlier probe exports the same name.
-pub(super) fn families(
-    probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)],
-    api: Option<&ApiStats>,
-    reload: ReloadStatus,
-) -> Vec<MetricFamily> {
+pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &ProbeTable) -> Vec<MetricFamily> {
+    let api = table.api_stats();
     let mut up =
         MetricFamily::new("probe_host_probe_up", "1 if the probe's last run succeeded, else 0.", MetricKind::Gauge);
     let mut loaded =
@@ -123,7 +120,20 @@ pub(super) fn families(
         updates_refused,
         info,
     ]);
-    all.extend(reload_families(reload));
+    all.extend(reload_families(table.reload_status()));
+    if let Some(cache) = table.compile_cache() {
+        let (hits, misses) = cache.counts();
+        let mut h = MetricFamily::new(
+            "probe_host_compile_cache_hits",
+            "Components found already compiled in the compile cache.",
+            MetricKind::Counter,
+        );
+        h.push(&[], hits as f64);
+        let mut m =
+            MetricFamily::new("probe_host_compile_cache_misses", "Components compiled afresh.", MetricKind::Counter);
+        m.push(&[], misses as f64);
+        all.extend([h, m]);
+    }
     all
 }
 

@@ -189,7 +189,7 @@ impl Puller {
         let (raw, _) = client
             .pull_manifest_raw(&reference, &auth, &[OCI_IMAGE_MEDIA_TYPE])
             .await
-            .map_err(|e| other(&format!("cannot fetch the manifest from {}", r.registry), &error_chain(&e)))?;
+            .map_err(|e| classify(&format!("cannot fetch the manifest from {}", r.registry), &e))?;
         let manifest_digest = sha256_digest(&raw);
         if let Some(pinned) = &r.digest
             && *pinned != manifest_digest
@@ -315,6 +315,18 @@ impl Puller {
             .fetch_manifest_digest(&reference, &auth)
             .await
             .map_err(|e| format!("pushed, but cannot read back the digest: {}", error_chain(&e)))
+    }
+}
+
+/// Content that does not match its digest is a mismatch (never answered from the cache);
+/// anything else may be the registry being away.
+fn classify(what: &str, e: &oci_client::errors::OciDistributionError) -> PullError {
+    use oci_client::errors::{DigestError, OciDistributionError};
+    match e {
+        OciDistributionError::DigestError(DigestError::VerificationError { expected, actual }) => {
+            PullError::Mismatch(format!("digest mismatch: expected {expected}, the registry served {actual}"))
+        }
+        _ => PullError::Other(format!("{what}: {}", error_chain(e))),
     }
 }
 

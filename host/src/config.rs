@@ -546,7 +546,9 @@ mod tests {
     #[test]
     fn the_readmes_example_config_is_valid() {
         let config = Config::parse(&readme_toml("The configuration file:")).expect("the README's config parses");
-        assert_eq!(config.probes.len(), 1);
+        assert_eq!(config.probes.len(), 2);
+        let source = crate::sources::Source::parse(&config.probes[1].source, Path::new("/"));
+        assert!(matches!(source, Ok(crate::sources::Source::Oci(_))), "{source:?}");
         assert_eq!(config.probes[0].config["page-size"], "500");
         assert_eq!(config.api.max_concurrent_requests, 8);
     }

@@ -17,6 +17,9 @@ cargo fmt --all --manifest-path tests/probes/Cargo.toml -- --check
 step "build and test (host, client, simulator; the tests build the probes)"
 cargo test --workspace
 
+step "benchmarks, smoke run (keeps them runnable; timings here are not checked)"
+cargo bench --profile dev -p probe-host --bench perf -- --quick
+
 step "lint (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --release --target wasm32-wasip2 --manifest-path probes/Cargo.toml --target-dir target/probes -- -D warnings

@@ -140,6 +140,20 @@ impl Dataset {
         Self { farms, silos, potatoes, orders, queues, components, version: "0.1.0-sim".into() }
     }
 
+    /// The same data set with `n` important potatoes (for benchmarks): the generated ones,
+    /// repeated under new ids as far as needed (or cut to `n`).
+    pub fn with_potatoes(mut self, n: usize) -> Self {
+        let base = std::mem::take(&mut self.potatoes);
+        self.potatoes = (0..n)
+            .map(|i| {
+                let mut p = base[i % base.len()].clone();
+                p.id = format!("potato-{:05}", i + 1);
+                p
+            })
+            .collect();
+        self
+    }
+
     /// The silos of the farm `farm_id`, or `None` if there is no such farm.
     pub fn silos_of(&self, farm_id: &str) -> Option<Vec<Silo>> {
         self.farms

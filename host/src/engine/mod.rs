@@ -165,6 +165,9 @@ pub struct EngineSettings {
     pub max_memory_bytes: usize,
     /// Where compiled components are kept between starts (`None`: compile every time).
     pub cache_dir: Option<PathBuf>,
+    /// Instances from a pre-sized pool (slots reused, memories reset copy-on-write) rather
+    /// than allocated per run. On by default; off only to measure what the pool saves.
+    pub pooling: bool,
 }
 
 impl EngineSettings {
@@ -172,7 +175,7 @@ impl EngineSettings {
     /// `max_memory_bytes` of linear memory.
     pub fn for_probes(probes: usize, max_memory_bytes: usize) -> Self {
         let runs = u32::try_from(probes).unwrap_or(u32::MAX).saturating_mul(2).max(16);
-        Self { max_concurrent_runs: runs, max_memory_bytes, cache_dir: None }
+        Self { max_concurrent_runs: runs, max_memory_bytes, cache_dir: None, pooling: true }
     }
 }
 
@@ -206,7 +209,9 @@ impl Engine {
             .table_elements(limits::MAX_TABLE_ELEMENTS)
             .max_memory_size(memory)
             .total_stacks(slots);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if settings.pooling {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
         let mut compile_cache = None;
         if let Some(dir) = &settings.cache_dir {
             // wasmtime's cache keys each artifact by the component's bytes, the compiler and

@@ -60,6 +60,7 @@ impl Guest for Misbehave {
                 let all = list_all_important_potatoes(max_pages).map_err(|e| format!("all-potatoes: {e:?}"))?;
                 return Ok(vec![gauge("misbehave_all_potatoes", all.len() as f64)]);
             }
+            "crunch" => return crunch(),
             "escape" => return Ok(vec![escape_attempts()]),
             "scratch" => {
                 // Counts its own successful runs in the scratch space.
@@ -127,4 +128,30 @@ fn gauge(name: &str, value: f64) -> MetricFamily {
             value: SampleValue::Number(value),
         }],
     }
+}
+
+/// The boundary benchmark's probe: every important potato from the host, summed into 1,000
+/// buckets by the number in its id (`host/benches/perf.rs` runs the same logic natively).
+fn crunch() -> Result<Vec<MetricFamily>, String> {
+    let potatoes = list_all_important_potatoes(1000).map_err(|e| format!("crunch: {e:?}"))?;
+    let mut grams = vec![0.0f64; 1000];
+    for p in &potatoes {
+        let n: usize = p.id.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().unwrap_or(0);
+        grams[n % 1000] += f64::from(p.weight_grams);
+    }
+    let samples = grams
+        .iter()
+        .enumerate()
+        .map(|(bucket, g)| Sample {
+            labels: vec![Label { name: "bucket".into(), value: bucket.to_string() }],
+            value: SampleValue::Number(*g),
+        })
+        .collect();
+    Ok(vec![MetricFamily {
+        name: "misbehave_crunch_grams".into(),
+        help: "Potato weight per id bucket.".into(),
+        unit: Some("grams".into()),
+        metric_type: MetricType::Gauge,
+        samples,
+    }])
 }

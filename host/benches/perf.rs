@@ -1,0 +1,587 @@
+//! probe-host's benchmarks, one section per question an operator asks (docs/performance.md).
+//!
+//! ```sh
+//! cargo bench -p probe-host --bench perf                 # release build: the published figures
+//! cargo bench -p probe-host --bench perf -- --quick      # seconds: the smoke run in .ci/run
+//! cargo bench -p probe-host --bench perf -- --only scrape
+//! ```
+//!
+//! Every figure comes with a baseline measured in the same run, and the ratio between them.
+//! Timings are wall-clock medians over many iterations on whatever machine runs this: compare
+//! ratios across machines, not absolute numbers.
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_debug_implementations)]
+
+use probe_host::api::{ApiSettings, PotatoApi};
+use probe_host::app::{self, HostSettings};
+use probe_host::config::{Config, ProbeSettings};
+use probe_host::engine::{Engine, EngineSettings, Probe, RunContext, RunLimits, Scratch};
+use probe_host::exposition::{self, Format};
+use probe_host::model::{MetricFamily, MetricKind};
+use probe_host::probe::{self as probes, ProbeSpec};
+use probe_host::reload::ProbeSources;
+use probe_host::server::ServerSettings;
+use probe_host::sources::{OciSettings, Source};
+use probe_host::status::{ProbeSlot, ProbeTable};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Opts {
+    quick: bool,
+    only: Option<String>,
+}
+
+impl Opts {
+    fn wants(&self, section: &str) -> bool {
+        self.only.as_deref().is_none_or(|o| o == section)
+    }
+
+    /// `full` iterations, or a handful in quick mode.
+    fn n(&self, full: usize) -> usize {
+        if self.quick { (full / 100).max(5) } else { full }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let opts = Opts {
+        quick: args.iter().any(|a| a == "--quick"),
+        only: args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1).cloned()),
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let probes = Fixtures::build();
+        println!("# probe-host benchmarks ({} mode)\n", if opts.quick { "quick" } else { "full" });
+        if opts.wants("run") {
+            run_overhead(&opts, &probes).await;
+        }
+        if opts.wants("boundary") {
+            boundary(&opts, &probes).await;
+        }
+        if opts.wants("scrape") {
+            scrape(&opts);
+        }
+        if opts.wants("throughput") {
+            throughput(&opts, &probes).await;
+        }
+        if opts.wants("startup") {
+            startup(&opts, &probes).await;
+        }
+        if opts.wants("memory") {
+            memory(&opts, &probes).await;
+        }
+    });
+}
+
+/// The wasm components the benchmarks run, built as the test suite builds them.
+struct Fixtures {
+    root: PathBuf,
+}
+
+impl Fixtures {
+    fn build() -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        for (manifest, target) in
+            [("tests/probes/Cargo.toml", "target/fixtures"), ("probes/Cargo.toml", "target/probes")]
+        {
+            let status = Command::new(&cargo)
+                .current_dir(&root)
+                .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2", "--manifest-path", manifest])
+                .args(["--target-dir", target])
+                .status()
+                .unwrap();
+            assert!(status.success(), "building {manifest} failed");
+        }
+        Self { root }
+    }
+
+    fn fixture(&self, name: &str) -> PathBuf {
+        self.root.join(format!("target/fixtures/wasm32-wasip2/release/{name}.wasm"))
+    }
+
+    fn example(&self, name: &str) -> PathBuf {
+        self.root.join(format!("target/probes/wasm32-wasip2/release/{name}.wasm"))
+    }
+}
+
+/// Median, 99th percentile and mean of `samples`.
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    mean: Duration,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    Stats { p50: at(0.5), p99: at(0.99), mean }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn dummy_api() -> PotatoApi {
+    // The trivial probe makes no calls; nothing listens here.
+    PotatoApi::new(&ApiSettings::new("http://127.0.0.1:9/api/v0", None)).unwrap()
+}
+
+fn context(api: &PotatoApi, config: &Arc<BTreeMap<String, String>>) -> RunContext {
+    RunContext {
+        api: api.clone(),
+        config: config.clone(),
+        limits: RunLimits {
+            timeout: Duration::from_secs(30),
+            cpu: Duration::from_secs(10),
+            memory_bytes: 64 << 20,
+            max_api_calls: 1000,
+        },
+        scratch: Scratch::default(),
+        allow: None,
+        denied: Arc::default(),
+    }
+}
+
+async fn compile(engine: &Arc<Engine>, path: &Path) -> Probe {
+    let spec = ProbeSpec {
+        name: path.file_stem().unwrap().to_string_lossy().into_owned(),
+        source: Source::File(path.to_path_buf()),
+        settings: ProbeSettings::default(),
+        config: Arc::default(),
+    };
+    probes::compile(engine, &spec, std::fs::read(path).unwrap().into()).await.unwrap()
+}
+
+/// Runs `probe` `n` times in a row (after a warm-up) and times each run.
+async fn time_runs(probe: &Probe, ctx: impl Fn() -> RunContext, n: usize) -> Stats {
+    for _ in 0..(n / 10).max(3) {
+        probe.run(ctx()).await.unwrap();
+    }
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let out = probe.run(ctx()).await.unwrap();
+        samples.push(started.elapsed());
+        std::hint::black_box(out);
+    }
+    stats(samples)
+}
+
+/// Section 1: Run overhead: a fresh store and instance, `collect`, drop — pooled, and with wasmtime's
+/// default on-demand allocator as the baseline.
+async fn run_overhead(opts: &Opts, f: &Fixtures) {
+    println!("## 1. Run overhead (trivial Rust probe: instantiate + collect + drop)\n");
+    println!("| allocator | p50 | p99 | mean |\n|---|---|---|---|");
+    let api = dummy_api();
+    let config = Arc::new(BTreeMap::new());
+    let mut p50s = Vec::new();
+    for pooling in [true, false] {
+        let settings = EngineSettings { pooling, ..EngineSettings::for_probes(4, 64 << 20) };
+        let engine = Arc::new(Engine::new(settings).unwrap());
+        let probe = compile(&engine, &f.fixture("misbehave")).await;
+        let s = time_runs(&probe, || context(&api, &config), opts.n(20_000)).await;
+        println!(
+            "| {} | {} | {} | {} |",
+            if pooling { "pooling" } else { "on-demand (baseline)" },
+            us(s.p50),
+            us(s.p99),
+            us(s.mean)
+        );
+        p50s.push(s.p50);
+    }
+    println!("\npooling / on-demand (p50): {:.2}\n", p50s[0].as_secs_f64() / p50s[1].as_secs_f64());
+}
+
+/// Section 2: Crossing the boundary: `crunch` receives N potatoes from the host (the pages come from
+/// the shared-call cache, so no HTTP is timed) and returns 1,000 series; the baseline is the
+/// same logic compiled natively, reading the same cached pages in-process.
+async fn boundary(opts: &Opts, f: &Fixtures) {
+    println!("## 2. Crossing the boundary (N potatoes in, 1,000 series out)\n");
+    println!("| potatoes | wasm p50 | native p50 | wasm / native |\n|---|---|---|---|");
+    let sizes: &[usize] = if opts.quick { &[1_000] } else { &[1_000, 10_000, 100_000] };
+    let engine = Arc::new(Engine::new(EngineSettings::for_probes(4, 256 << 20)).unwrap());
+    let probe = compile(&engine, &f.fixture("misbehave")).await;
+    let config: Arc<BTreeMap<String, String>> = Arc::new([("mode".to_string(), "crunch".to_string())].into());
+    for &n in sizes {
+        let data = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).with_potatoes(n);
+        let sim = potato_sim::Simulator::start("127.0.0.1:0".parse().unwrap(), "t", data).await.unwrap();
+        let mut settings = ApiSettings::new(sim.base_url(), Some("t".into()));
+        settings.share_window = Duration::from_secs(3600);
+        settings.politeness.max_requests_per_second = None;
+        let api = PotatoApi::new(&settings).unwrap();
+        let ctx = || {
+            let mut c = context(&api, &config);
+            c.limits.memory_bytes = 256 << 20;
+            c
+        };
+        let wasm = time_runs(&probe, ctx, opts.n(if n >= 100_000 { 200 } else { 2_000 })).await;
+        let wasm_out = probe.run(ctx()).await.unwrap().families;
+        let mut native_samples = Vec::new();
+        let mut native_out = Vec::new();
+        for i in 0..opts.n(if n >= 100_000 { 200 } else { 2_000 }) + 20 {
+            let started = Instant::now();
+            native_out = crunch_native(&api).await;
+            if i >= 20 {
+                native_samples.push(started.elapsed());
+            }
+        }
+        assert_eq!(wasm_out, native_out, "the wasm and native crunch must agree");
+        let native = stats(native_samples);
+        println!(
+            "| {n} | {} | {} | {:.2} |",
+            us(wasm.p50),
+            us(native.p50),
+            wasm.p50.as_secs_f64() / native.p50.as_secs_f64()
+        );
+    }
+    println!();
+}
+
+/// The `crunch` probe's logic (tests/probes/misbehave), natively.
+async fn crunch_native(api: &PotatoApi) -> Vec<MetricFamily> {
+    let mut grams = vec![0.0f64; 1000];
+    let mut token: Option<String> = None;
+    loop {
+        let page = api.list_important_potatoes(Some(1000), token.as_deref()).await.unwrap();
+        for p in &page.items {
+            let n: usize = p.id.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().unwrap_or(0);
+            grams[n % 1000] += f64::from(p.weight_grams);
+        }
+        match page.next_page_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    let mut family = MetricFamily::new("misbehave_crunch_grams", "Potato weight per id bucket.", MetricKind::Gauge)
+        .with_unit("grams");
+    for (bucket, g) in grams.iter().enumerate() {
+        family.push(&[("bucket", &bucket.to_string())], *g);
+    }
+    vec![family]
+}
+
+/// A table of `probes` probes exporting `series` series in all, as a scrape sees it.
+fn table_with(series: usize, probes: usize) -> ProbeTable {
+    let per_probe = series / probes;
+    let slots = (0..probes)
+        .map(|p| {
+            let slot = ProbeSlot::new(&format!("p{p}"), "bench", Duration::from_secs(30));
+            let families = (0..10)
+                .map(|f| {
+                    let mut fam =
+                        MetricFamily::new(format!("bench_p{p}_f{f}"), "A benchmark family.", MetricKind::Gauge);
+                    for s in 0..per_probe / 10 {
+                        fam.push(&[("instance", &format!("i{s}")), ("zone", "z1")], s as f64 * 0.5);
+                    }
+                    fam
+                })
+                .collect();
+            slot.record_success(families, Duration::from_millis(1), 0);
+            Arc::new(slot)
+        })
+        .collect();
+    ProbeTable::new(slots)
+}
+
+/// The same series in a prometheus-client registry, encoded by the crate's own text encoder.
+fn baseline_registry(series: usize, probes: usize) -> prometheus_client::registry::Registry {
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::Gauge;
+    let mut registry = prometheus_client::registry::Registry::default();
+    let per_probe = series / probes;
+    for p in 0..probes {
+        for f in 0..10 {
+            let family = Family::<Vec<(String, String)>, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+            for s in 0..per_probe / 10 {
+                family
+                    .get_or_create(&vec![("instance".into(), format!("i{s}")), ("zone".into(), "z1".into())])
+                    .set(s as f64 * 0.5);
+            }
+            registry.register(format!("bench_p{p}_f{f}"), "A benchmark family.", family);
+        }
+    }
+    registry
+}
+
+fn time<T>(n: usize, mut f: impl FnMut() -> T) -> Stats {
+    std::hint::black_box(f());
+    stats(
+        (0..n)
+            .map(|_| {
+                let started = Instant::now();
+                std::hint::black_box(f());
+                started.elapsed()
+            })
+            .collect(),
+    )
+}
+
+/// Section 4: Scrape: encoding every probe's families for `/metrics`, both formats and gzipped, against
+/// prometheus-client's own encoder on the same series.
+fn scrape(opts: &Opts) {
+    println!("## 4. Scrape encoding (100 probes × 10 families)\n");
+    println!("| series | text | OpenMetrics | text + gzip | prometheus-client (baseline) | text / baseline | bytes |");
+    println!("|---|---|---|---|---|---|---|");
+    let sizes: &[usize] = if opts.quick { &[10_000] } else { &[10_000, 100_000] };
+    for &series in sizes {
+        let table = table_with(series, 100);
+        let registry = baseline_registry(series, 100);
+        let n = opts.n(if series >= 100_000 { 30 } else { 200 });
+        let text = time(n, || exposition::render(&table, Format::Text));
+        let om = time(n, || exposition::render(&table, Format::OpenMetrics));
+        let gz = time(n, || {
+            use std::io::Write as _;
+            let body = exposition::render(&table, Format::Text);
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(body.as_bytes()).unwrap();
+            enc.finish().unwrap()
+        });
+        let base = time(n, || {
+            let mut out = String::new();
+            prometheus_client::encoding::text::encode(&mut out, &registry).unwrap();
+            out
+        });
+        let bytes = exposition::render(&table, Format::Text).len();
+        println!(
+            "| {series} | {} | {} | {} | {} | {:.2} | {:.1} MB |",
+            ms(text.p50),
+            ms(om.p50),
+            ms(gz.p50),
+            ms(base.p50),
+            text.p50.as_secs_f64() / base.p50.as_secs_f64(),
+            bytes as f64 / 1e6
+        );
+    }
+    println!();
+}
+
+/// Starts a host in this process running `count` copies of `component` every `interval`.
+async fn host_with(component: &Path, count: usize, interval: &str, dir: &Path) -> app::RunningHost {
+    let mut text = format!("[api]\nbase_url = \"http://127.0.0.1:9/api/v0\"\n[defaults]\ninterval = \"{interval}\"\n");
+    for i in 0..count {
+        text += &format!("[[probes]]\nname = \"p{i}\"\nsource = \"{}\"\n", component.display());
+    }
+    let path = dir.join(format!("bench-{count}.toml"));
+    std::fs::write(&path, &text).unwrap();
+    let config = Config::load(&path).unwrap();
+    app::start(HostSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        api: config.api.settings().unwrap(),
+        probes: ProbeSources {
+            config_path: Some(path),
+            probes_dir: None,
+            shard: None,
+            defaults: config.defaults.clone(),
+            oci_poll_interval: Duration::from_secs(3600),
+        },
+        config: Some(config),
+        cache_dir: Some(dir.join("cache")),
+        oci: OciSettings::default(),
+        server: ServerSettings::default(),
+    })
+    .await
+    .unwrap()
+}
+
+/// CPU time of this process so far (user + system), from /proc.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
+fn total_runs(table: &ProbeTable) -> u64 {
+    table.slots().iter().map(|s| s.status().runs.values().sum::<u64>()).sum()
+}
+
+async fn wait_ready(table: &ProbeTable) {
+    while !table.ready() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn scrape_latency(addr: std::net::SocketAddr, n: usize) -> Stats {
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/metrics");
+    let mut samples = Vec::new();
+    for _ in 0..n {
+        let started = Instant::now();
+        let body = client.get(&url).header("accept", "text/plain").send().await.unwrap().bytes().await.unwrap();
+        samples.push(started.elapsed());
+        std::hint::black_box(body);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stats(samples)
+}
+
+/// Section 3: Throughput: many small probes on short intervals; runs per second and CPU taken, and
+/// scrape latency while they run against an idle host (the baseline).
+async fn throughput(opts: &Opts, f: &Fixtures) {
+    println!("## 3. Throughput and scrape latency under load\n");
+    let dir = tempdir("throughput");
+    let trivial = f.fixture("misbehave");
+    let idle = host_with(&trivial, 1, "1h", dir.path()).await;
+    wait_ready(&idle.table).await;
+    let idle_scrape = scrape_latency(idle.addr, opts.n(200)).await;
+    drop(idle);
+
+    println!("| probes | interval | window | runs/s | CPU (cores) | runs per CPU-second | scrape p50 | scrape p99 |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let cases: &[(usize, &str, u64)] =
+        if opts.quick { &[(100, "1s", 3)] } else { &[(1_000, "1s", 20), (100, "30s", 60)] };
+    for &(count, interval, window) in cases {
+        let host = host_with(&trivial, count, interval, dir.path()).await;
+        wait_ready(&host.table).await;
+        // Let the start-up jitter settle before measuring.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (runs0, cpu0, t0) = (total_runs(&host.table), cpu_time(), Instant::now());
+        let scrape = scrape_latency(host.addr, opts.n(200).min(window as usize * 20)).await;
+        let left = Duration::from_secs(window).saturating_sub(t0.elapsed());
+        tokio::time::sleep(left).await;
+        let (runs, cpu, wall) = (total_runs(&host.table) - runs0, cpu_time() - cpu0, t0.elapsed());
+        let per_s = runs as f64 / wall.as_secs_f64();
+        let cores = cpu.as_secs_f64() / wall.as_secs_f64();
+        println!(
+            "| {count} | {interval} | {window} s | {per_s:.0} | {cores:.3} | {:.0} | {} | {} |",
+            runs as f64 / cpu.as_secs_f64().max(0.01),
+            ms(scrape.p50),
+            ms(scrape.p99)
+        );
+    }
+    println!("| (baseline: 1 idle probe) | 1h | | | | | {} | {} |\n", ms(idle_scrape.p50), ms(idle_scrape.p99));
+}
+
+/// Section 5: Start-up: compiling the example probes into an empty cache, then loading them from it
+/// with a new engine (as a restart does), all concurrently as the supervisor does.
+async fn startup(opts: &Opts, f: &Fixtures) {
+    println!("## 5. Start-up (example probes, concurrently)\n");
+    let mut components: Vec<PathBuf> = ["inventory", "silos", "orders"].iter().map(|n| f.example(n)).collect();
+    if !opts.quick {
+        let out = f.root.join("target/lang-probes");
+        for script in ["probes/python/build.sh", "probes/js/build.sh"] {
+            let ok = Command::new(f.root.join(script)).arg(&out).status().is_ok_and(|s| s.success());
+            assert!(ok, "{script} failed");
+        }
+        components.extend([out.join("orders-py.wasm"), out.join("orders-js.wasm")]);
+    }
+    let dir = tempdir("startup");
+    println!("| start | total | per probe |\n|---|---|---|");
+    let mut totals = Vec::new();
+    for phase in ["cold (compile)", "warm (cache)"] {
+        let settings =
+            EngineSettings { cache_dir: Some(dir.path().to_path_buf()), ..EngineSettings::for_probes(8, 64 << 20) };
+        let engine = Arc::new(Engine::new(settings).unwrap());
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for path in components.clone() {
+            let engine = engine.clone();
+            tasks.spawn(async move {
+                let t = Instant::now();
+                compile(&engine, &path).await;
+                (path.file_stem().unwrap().to_string_lossy().into_owned(), t.elapsed())
+            });
+        }
+        let mut each = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            each.push(done.unwrap());
+        }
+        each.sort();
+        let total = started.elapsed();
+        let detail: Vec<String> = each.iter().map(|(n, d)| format!("{n} {}", ms(*d))).collect();
+        println!("| {phase} | {} | {} |", ms(total), detail.join(", "));
+        totals.push(total);
+    }
+    println!("\nwarm / cold: {:.3}\n", totals[1].as_secs_f64() / totals[0].as_secs_f64());
+}
+
+/// Section 6: Memory: resident memory of the real binary with N probes loaded, idle (1 h interval) and
+/// running (1 s), against the host with no probes.
+async fn memory(opts: &Opts, f: &Fixtures) {
+    println!("## 6. Resident memory of `probe-host run`\n");
+    println!("| probes | idle RSS | running RSS |\n|---|---|---|");
+    let counts: &[usize] = if opts.quick { &[0, 10] } else { &[0, 1, 100, 1_000] };
+    let dir = tempdir("memory");
+    // Fill the compile cache first: a cold compile leaves the compiler's memory in the RSS.
+    rss_of_host(&f.fixture("misbehave"), 1, "1h", dir.path()).await;
+    for &count in counts {
+        let mut row = Vec::new();
+        for interval in ["1h", "1s"] {
+            row.push(rss_of_host(&f.fixture("misbehave"), count, interval, dir.path()).await);
+        }
+        println!("| {count}{} | {:.1} MiB | {:.1} MiB |", if count == 0 { " (baseline)" } else { "" }, row[0], row[1]);
+    }
+    println!();
+}
+
+async fn rss_of_host(component: &Path, count: usize, interval: &str, dir: &Path) -> f64 {
+    use std::io::BufRead as _;
+    let mut text = format!(
+        "listen = \"127.0.0.1:0\"\n[api]\nbase_url = \"http://127.0.0.1:9/api/v0\"\n[defaults]\ninterval = \"{interval}\"\n"
+    );
+    for i in 0..count {
+        text += &format!("[[probes]]\nname = \"p{i}\"\nsource = \"{}\"\n", component.display());
+    }
+    let path = dir.join(format!("rss-{count}-{interval}.toml"));
+    std::fs::write(&path, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probe-host"))
+        .args(["run", "--config"])
+        .arg(&path)
+        .args(["--cache-dir"])
+        .arg(dir.join("cache"))
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !client.get(format!("{url}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(Instant::now() < deadline, "host with {count} probes not ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    kb / 1024.0
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir(tag: &str) -> TempDir {
+    let dir = std::env::temp_dir().join(format!("probe-host-bench-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    TempDir(dir)
+}

@@ -22,6 +22,15 @@ pub struct ProbeSlot {
     /// Calls refused because the operation is not in the probe's `allow` list.
     pub denied: Arc<std::sync::atomic::AtomicU64>,
     status: Mutex<ProbeStatus>,
+    /// The last run's families as encoded for scrapes, per format (see [`ProbeSlot::encoded`]).
+    encoded: Mutex<Encoded>,
+}
+
+/// Encoded families, valid while the slot's families are the same `Arc`.
+#[derive(Debug, Default)]
+struct Encoded {
+    of: Option<Arc<Vec<MetricFamily>>>,
+    by_format: Vec<(crate::exposition::Format, Arc<str>)>,
 }
 
 /// What is known about a probe right now.
@@ -69,6 +78,7 @@ impl ProbeSlot {
             digest: None,
             denied: Arc::default(),
             status: Mutex::new(status),
+            encoded: Mutex::default(),
         }
     }
 
@@ -94,6 +104,26 @@ impl ProbeSlot {
 
     pub fn set_load_error(&self, message: String) {
         self.lock().load_error = Some(message);
+    }
+
+    /// `families` (this slot's current ones) in `format`: encoded by `encode` once per run and
+    /// format, then shared by every scrape until the next run replaces them.
+    pub fn encoded(
+        &self,
+        families: &Arc<Vec<MetricFamily>>,
+        format: crate::exposition::Format,
+        encode: impl FnOnce(&Arc<Vec<MetricFamily>>) -> String,
+    ) -> Arc<str> {
+        let mut cache = self.encoded.lock().unwrap_or_else(PoisonError::into_inner);
+        if !cache.of.as_ref().is_some_and(|of| Arc::ptr_eq(of, families)) {
+            *cache = Encoded { of: Some(families.clone()), by_format: Vec::new() };
+        }
+        if let Some((_, bytes)) = cache.by_format.iter().find(|(f, _)| *f == format) {
+            return bytes.clone();
+        }
+        let bytes: Arc<str> = encode(families).into();
+        cache.by_format.push((format, bytes.clone()));
+        bytes
     }
 
     /// A newer version was refused; this one keeps running.

@@ -14,8 +14,10 @@ use crate::probe::{self, Desired, ProbeSpec};
 use crate::scheduler;
 use crate::sources::{Fetched, Sources};
 use crate::status::{ProbeSlot, ProbeTable};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::OnceCell;
 use tokio::task::{JoinHandle, JoinSet};
 
 /// A probe as it runs now.
@@ -33,6 +35,30 @@ struct AbortOnDrop(JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// Compiled components by digest, for one reconcile: probes that run the same component share
+/// one compilation (and its code in memory), including with the probes already running.
+#[derive(Default)]
+struct Compiled {
+    cells: std::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Probe, String>>>>>,
+}
+
+impl Compiled {
+    fn cell(&self, digest: &str) -> Arc<OnceCell<Result<Probe, String>>> {
+        let mut cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cells.entry(digest.to_string()).or_default().clone()
+    }
+
+    /// `spec`'s component: shared with another probe of the same digest, or compiled now.
+    async fn get(&self, engine: &Arc<Engine>, spec: &ProbeSpec, fetched: &Fetched) -> Result<Probe, String> {
+        let cell = self.cell(&fetched.digest);
+        let compiled = cell.get_or_init(|| probe::compile_bytes(engine, &spec.name, fetched.bytes.clone())).await;
+        match compiled {
+            Ok(probe) => Ok(probe.with_name(&spec.name)),
+            Err(e) => Err(format!("probe {}: {e}", spec.source)),
+        }
     }
 }
 
@@ -93,12 +119,18 @@ impl Supervisor {
         self.table.set_slots(placeholders.clone());
 
         // Fetch and compile concurrently: one slow component must not hold up the others.
+        let compiled = Arc::new(Compiled::default());
+        for p in &plans {
+            if let Plan::Update { old: Some(Running { loaded: Some((probe, digest)), .. }), .. } = p {
+                let _ = compiled.cell(digest).set(Ok(probe.clone()));
+            }
+        }
         let mut work = JoinSet::new();
         let mut done: Vec<Option<Running>> = Vec::new();
         for (i, (plan, placeholder)) in plans.into_iter().zip(placeholders).enumerate() {
             done.push(None);
-            let (sources, engine) = (self.sources.clone(), self.engine.clone());
-            work.spawn(async move { (i, settle(plan, placeholder, &sources, &engine).await) });
+            let (sources, engine, compiled) = (self.sources.clone(), self.engine.clone(), compiled.clone());
+            work.spawn(async move { (i, settle(plan, placeholder, &sources, &engine, &compiled).await) });
         }
         while let Some(joined) = work.join_next().await {
             match joined {
@@ -126,7 +158,13 @@ fn slot_for(spec: &ProbeSpec) -> ProbeSlot {
 
 /// Decides one probe: fetch, compare with what runs, compile if needed. A returned `Running`
 /// without a task is started by the caller.
-async fn settle(plan: Plan, placeholder: Arc<ProbeSlot>, sources: &Sources, engine: &Arc<Engine>) -> Running {
+async fn settle(
+    plan: Plan,
+    placeholder: Arc<ProbeSlot>,
+    sources: &Sources,
+    engine: &Arc<Engine>,
+    compiled: &Compiled,
+) -> Running {
     match plan {
         Plan::Broken { desired, error, old } => match old {
             Some(old) if old.loaded.is_some() => {
@@ -143,7 +181,7 @@ async fn settle(plan: Plan, placeholder: Arc<ProbeSlot>, sources: &Sources, engi
         Plan::Update { spec, old } => {
             let started = Instant::now();
             let fetched = sources.fetch(&spec.source).await;
-            update(spec, old, placeholder, fetched, started, engine).await
+            update(spec, old, placeholder, fetched, started, engine, compiled).await
         }
     }
 }
@@ -155,6 +193,7 @@ async fn update(
     fetched: Result<Fetched, String>,
     started: Instant,
     engine: &Arc<Engine>,
+    compiled: &Compiled,
 ) -> Running {
     let name = spec.name.clone();
     let fetched = match fetched {
@@ -175,7 +214,7 @@ async fn update(
         old.task = None;
         return Running { desired: Desired::Spec(spec), slot, loaded: old.loaded.take(), task: None };
     }
-    match probe::compile(engine, &spec, fetched.bytes.clone()).await {
+    match compiled.get(engine, &spec, &fetched).await {
         Ok(compiled) => {
             let took = started.elapsed();
             let replaced = old.as_ref().is_some_and(|o| o.loaded.is_some());

@@ -13,39 +13,41 @@ use crate::status::ProbeTable;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Families as served: shared with the probe table, never copied per scrape.
-pub(crate) type Families = Vec<Arc<Vec<MetricFamily>>>;
-
 /// Encodes the current snapshot in `format`.
+///
+/// Each probe's families are encoded once per successful run and kept with its slot (a scrape
+/// between two runs reuses the bytes); only the self-metrics, which change all the time, and
+/// families cut by a name collision are encoded per scrape.
 pub fn render(table: &ProbeTable, format: Format) -> String {
-    let families = gather(table);
-    match format {
-        Format::OpenMetrics => openmetrics::encode(&families),
-        Format::Text => text::encode(&families),
-    }
-}
-
-/// The probes' latest families (first probe loaded keeps a contested family name; the
-/// others' are left out and counted) followed by the self-metrics.
-fn gather(table: &ProbeTable) -> Families {
     let mut taken: HashSet<String> = HashSet::new();
-    let mut out: Families = Vec::new();
-    let mut rejected = Vec::new();
+    let mut out = String::new();
+    let mut rows = Vec::new();
     for slot in table.slots() {
         let status = slot.status();
         let mut conflicts = 0;
         if let Some(families) = &status.families {
             if families.iter().all(|f| !taken.contains(&f.name)) {
-                out.push(families.clone());
+                out.push_str(&slot.encoded(families, format, |f| encode(f, format)));
             } else {
                 let kept: Vec<MetricFamily> = families.iter().filter(|f| !taken.contains(&f.name)).cloned().collect();
                 conflicts = families.len() - kept.len();
-                out.push(Arc::new(kept));
+                out.push_str(&encode(&Arc::new(kept), format));
             }
             taken.extend(families.iter().map(|f| f.name.clone()));
         }
-        rejected.push((slot.clone(), status, conflicts));
+        rows.push((slot.clone(), status, conflicts));
     }
-    out.push(Arc::new(self_metrics::families(&rejected, table)));
+    out.push_str(&encode(&Arc::new(self_metrics::families(&rows, table)), format));
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
     out
+}
+
+/// `families` in `format`, without OpenMetrics' closing `# EOF` (added once, at the end).
+fn encode(families: &Arc<Vec<MetricFamily>>, format: Format) -> String {
+    match format {
+        Format::OpenMetrics => openmetrics::encode(families),
+        Format::Text => text::encode(families),
+    }
 }

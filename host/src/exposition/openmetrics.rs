@@ -1,21 +1,21 @@
 //! OpenMetrics 1.0 through `prometheus-client`: a [`Collector`] over the snapshot.
 
-use super::Families;
-use crate::model::{MetricKind, SampleValue};
+use crate::model::{MetricFamily, MetricKind, SampleValue};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
+use std::sync::Arc;
 
 #[derive(Debug)]
-struct SnapshotCollector(Families);
+struct SnapshotCollector(Arc<Vec<MetricFamily>>);
 
 impl Collector for SnapshotCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut deltas: Vec<(f64, u64)> = Vec::new();
-        for family in self.0.iter().flat_map(|f| f.iter()) {
+        for family in self.0.iter() {
             let unit = family.unit.clone().map(Unit::Other);
             let metric_type = match family.kind {
                 MetricKind::Gauge => MetricType::Gauge,
@@ -53,15 +53,15 @@ fn escape_help(help: &str) -> String {
     help.replace('\\', "\\\\").replace('\n', "\\n").replace('"', "\\\"")
 }
 
-pub(super) fn encode(families: &Families) -> String {
+/// The families' OpenMetrics lines, without the closing `# EOF` (the caller adds it once).
+pub(super) fn encode(families: &Arc<Vec<MetricFamily>>) -> String {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(SnapshotCollector(families.clone())));
     let mut out = String::new();
     // Writing to a String cannot fail, and the collector only fails on a writer error.
-    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &registry) {
+    if let Err(e) = prometheus_client::encoding::text::encode_registry(&mut out, &registry) {
         tracing::error!("OpenMetrics encoding failed: {e}");
         out.clear();
-        out.push_str("# EOF\n");
     }
     out
 }

@@ -5,13 +5,12 @@
 //! Datadog agent drops `x_total` under `# TYPE x counter`), there is no `# UNIT` and no `# EOF`.
 //! No `_created` series is written in either format.
 
-use super::Families;
-use crate::model::{MetricKind, SampleValue};
+use crate::model::{MetricFamily, MetricKind, SampleValue};
 use std::fmt::Write;
 
-pub(super) fn encode(families: &Families) -> String {
+pub(super) fn encode(families: &[MetricFamily]) -> String {
     let mut out = String::new();
-    for family in families.iter().flat_map(|f| f.iter()) {
+    for family in families {
         let (name, kind) = match family.kind {
             MetricKind::Counter => (format!("{}_total", family.name), "counter"),
             MetricKind::Gauge => (family.name.clone(), "gauge"),
@@ -91,7 +90,6 @@ fn float(v: f64) -> String {
 mod tests {
     use super::*;
     use crate::model::{Histogram, MetricFamily, Sample};
-    use std::sync::Arc;
 
     #[test]
     fn counters_name_the_total_series_and_histograms_have_inf() {
@@ -108,7 +106,7 @@ mod tests {
             }],
             ..MetricFamily::new("w", "W.", MetricKind::Histogram)
         };
-        let text = encode(&vec![Arc::new(vec![counter, hist])]);
+        let text = encode(&[counter, hist]);
         assert_eq!(
             text,
             "# HELP orders_total Orders \"seen\"\\nso far.\n# TYPE orders_total counter\norders_total{status=\"a\\\"b\"} 3.0\n\

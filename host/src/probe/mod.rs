@@ -93,10 +93,18 @@ pub fn check_unique_names(desired: &[Desired]) -> Result<(), String> {
 /// # Errors
 /// A message naming the probe's source and the cause.
 pub async fn compile(engine: &Arc<Engine>, spec: &ProbeSpec, bytes: Arc<[u8]>) -> Result<engine::Probe, String> {
+    compile_bytes(engine, &spec.name, bytes).await.map_err(|e| format!("probe {}: {e}", spec.source))
+}
+
+/// Like [`compile`], with the cause alone in the error (the caller names the source).
+///
+/// # Errors
+/// Why the bytes are not a component of the host's world.
+pub async fn compile_bytes(engine: &Arc<Engine>, name: &str, bytes: Arc<[u8]>) -> Result<engine::Probe, String> {
     let engine = engine.clone();
-    let name = spec.name.clone();
+    let name = name.to_string();
     tokio::task::spawn_blocking(move || engine.load(&name, &bytes))
         .await
-        .map_err(|e| format!("probe {}: compilation task failed: {e}", spec.source))?
-        .map_err(|e| format!("probe {}: {e}", spec.source))
+        .map_err(|e| format!("compilation task failed: {e}"))?
+        .map_err(|e| e.to_string())
 }

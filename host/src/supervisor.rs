@@ -42,11 +42,14 @@ impl Drop for AbortOnDrop {
 /// one compilation (and its code in memory), including with the probes already running.
 #[derive(Default)]
 struct Compiled {
-    cells: std::sync::Mutex<HashMap<String, Arc<OnceCell<Result<Probe, String>>>>>,
+    cells: std::sync::Mutex<HashMap<String, Arc<CompileCell>>>,
 }
 
+/// One component's compilation, done by the first probe that needs it.
+type CompileCell = OnceCell<Result<Probe, String>>;
+
 impl Compiled {
-    fn cell(&self, digest: &str) -> Arc<OnceCell<Result<Probe, String>>> {
+    fn cell(&self, digest: &str) -> Arc<CompileCell> {
         let mut cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         cells.entry(digest.to_string()).or_default().clone()
     }

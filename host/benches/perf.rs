@@ -187,7 +187,7 @@ async fn run_overhead(opts: &Opts, f: &Fixtures) {
     for pooling in [true, false] {
         let settings = EngineSettings { pooling, ..EngineSettings::for_probes(4, 64 << 20) };
         let engine = Arc::new(Engine::new(settings).unwrap());
-        let probe = compile(&engine, &f.fixture("misbehave")).await;
+        let probe = compile(&engine, &f.fixture("trivial")).await;
         let s = time_runs(&probe, || context(&api, &config), opts.n(20_000)).await;
         println!(
             "| {} | {} | {} | {} |",
@@ -429,7 +429,7 @@ async fn scrape_latency(addr: std::net::SocketAddr, n: usize) -> Stats {
 async fn throughput(opts: &Opts, f: &Fixtures) {
     println!("## 3. Throughput and scrape latency under load\n");
     let dir = tempdir("throughput");
-    let trivial = f.fixture("misbehave");
+    let trivial = f.fixture("trivial");
     println!("| probes | interval | window | runs/s | CPU (cores) | runs per CPU-second | scrape p50 | scrape p99 |");
     println!("|---|---|---|---|---|---|---|---|");
     // The baseline: as many probes loaded, none running during the window (1 h interval; the
@@ -515,11 +515,11 @@ async fn memory(opts: &Opts, f: &Fixtures) {
     let counts: &[usize] = if opts.quick { &[0, 10] } else { &[0, 1, 100, 1_000] };
     let dir = tempdir("memory");
     // Fill the compile cache first: a cold compile leaves the compiler's memory in the RSS.
-    rss_of_host(&f.fixture("misbehave"), 1, "1h", dir.path()).await;
+    rss_of_host(&f.fixture("trivial"), 1, "1h", dir.path()).await;
     for &count in counts {
         let mut row = Vec::new();
         for interval in ["1h", "1s"] {
-            row.push(rss_of_host(&f.fixture("misbehave"), count, interval, dir.path()).await);
+            row.push(rss_of_host(&f.fixture("trivial"), count, interval, dir.path()).await);
         }
         println!("| {count}{} | {:.1} MiB | {:.1} MiB |", if count == 0 { " (baseline)" } else { "" }, row[0], row[1]);
     }

@@ -451,7 +451,8 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn check(path: &Path, cache: &CacheArgs) -> anyhow::Result<ExitCode> {
+/// A component's bytes and what it imports and exports, for the author's tools.
+fn inspect(path: &Path, cache: &CacheArgs) -> anyhow::Result<(Vec<u8>, crate::engine::Inspection)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let engine = Engine::new(EngineSettings {
         cache_dir: cache.resolve(None),
@@ -459,6 +460,11 @@ async fn check(path: &Path, cache: &CacheArgs) -> anyhow::Result<ExitCode> {
     })?;
     let inspection = tokio::task::block_in_place(|| engine.inspect(&bytes))
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((bytes, inspection))
+}
+
+async fn check(path: &Path, cache: &CacheArgs) -> anyhow::Result<ExitCode> {
+    let (_, inspection) = inspect(path, cache)?;
     let (report, fits) = crate::tools::check::report(&path.display().to_string(), &inspection);
     print!("{report}");
     Ok(if fits { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -471,13 +477,7 @@ async fn push(path: &Path, reference: &str, insecure: Vec<String>, cache: &Cache
     if target.tag.is_none() || target.digest.is_some() {
         bail!("{reference:?}: push to a tag (oci://REGISTRY/REPOSITORY:TAG); the digest is printed after");
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let engine = Engine::new(EngineSettings {
-        cache_dir: cache.resolve(None),
-        ..EngineSettings::for_probes(1, ProbeSettings::default().memory)
-    })?;
-    let inspection = tokio::task::block_in_place(|| engine.inspect(&bytes))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (bytes, inspection) = inspect(path, cache)?;
     // Publishing what no host can run helps nobody: say why, as `check` does.
     if let Err(why) = &inspection.fits {
         bail!("{}: does not fit {}: {why}", path.display(), crate::engine::WORLD);

@@ -21,6 +21,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod errors;
 pub mod exposition;
 pub mod logging;
 pub mod model;

@@ -3,7 +3,6 @@
 //! pinned digest, a tag that moves, a tampered registry, and a start from the cache while the
 //! registry is down.
 
-use crate::support::exposition::Scrape;
 use crate::support::{self, Host, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -83,20 +82,6 @@ fn push(file: &Path, reference: &str) -> String {
     digest
 }
 
-fn component_digest(path: &Path) -> String {
-    use sha2::Digest as _;
-    let hash = sha2::Sha256::digest(std::fs::read(path).expect("read"));
-    format!("sha256:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
-}
-
-fn running_digest(scrape: &Scrape, name: &str) -> Option<String> {
-    let probe = format!("probe={name:?}");
-    scrape.samples.keys().filter(|k| k.starts_with("probe_host_probe_info{") && k.contains(&probe)).find_map(|k| {
-        let rest = &k[k.find("digest=\"")? + "digest=\"".len()..];
-        Some(rest[..rest.find('"')?].to_string())
-    })
-}
-
 /// The host with its own cache directory (the suite's shared one would make every start warm).
 fn start(config: &str, cache: &Path) -> Host {
     Host::start_with(config, &["--cache-dir", cache.to_str().expect("utf-8")])
@@ -133,7 +118,7 @@ async fn push_then_pull_by_tag_and_pinned_digest_and_follow_a_moving_tag() {
     assert_eq!(manifest["config"]["mediaType"], "application/vnd.wasm.config.v0+json");
     assert_eq!(manifest["layers"].as_array().map(Vec::len), Some(1));
     assert_eq!(manifest["layers"][0]["mediaType"], "application/wasm");
-    assert_eq!(manifest["layers"][0]["digest"], component_digest(&inventory).as_str());
+    assert_eq!(manifest["layers"][0]["digest"], support::file_digest(&inventory).as_str());
     assert_eq!(manifest["annotations"]["org.opencontainers.image.title"], "inventory.wasm");
     assert!(manifest["annotations"]["org.opencontainers.image.created"].is_string());
     let config_digest = manifest["config"]["digest"].as_str().expect("config digest");
@@ -161,20 +146,20 @@ async fn push_then_pull_by_tag_and_pinned_digest_and_follow_a_moving_tag() {
     let scrape = host.scrape().await;
     for (name, want) in [("tagged", &inventory), ("pinned", &support::probe("silos")), ("both", &inventory)] {
         assert_eq!(scrape.value("probe_host_probe_up", &[("probe", name)]), 1.0, "{name}");
-        assert_eq!(running_digest(&scrape, name), Some(component_digest(want)), "{name}");
+        assert_eq!(support::running_digest(&scrape, name), Some(support::file_digest(want)), "{name}");
     }
     assert!(scrape.count("potato_inventory_potatoes") > 0 && scrape.count("potato_silo_fill_ratio") > 0);
 
     // The tag moves: the host follows it on its next poll; the pinned reference does not move.
     push(&support::probe("misbehave"), &format!("oci://{reg}/probes/inventory:v1"));
-    let want = component_digest(&support::probe("misbehave"));
+    let want = support::file_digest(&support::probe("misbehave"));
     let scrape = host
         .wait_for("the tag's new component", |s| {
-            running_digest(s, "tagged").as_deref() == Some(want.as_str())
+            support::running_digest(s, "tagged").as_deref() == Some(want.as_str())
                 && s.get("misbehave_ok", &[("source", "misbehave")]).is_some()
         })
         .await;
-    assert_eq!(running_digest(&scrape, "both"), Some(component_digest(&inventory)));
+    assert_eq!(support::running_digest(&scrape, "both"), Some(support::file_digest(&inventory)));
 }
 
 #[tokio::test]
@@ -203,6 +188,27 @@ async fn a_tampered_manifest_fails_the_pinned_digest_even_with_a_warm_cache() {
     assert_eq!(scrape.value("probe_host_probe_loaded", &[("probe", "pinned")]), 0.0, "{log}");
     assert!(log.contains("digest mismatch") && log.contains(&digest), "{log}");
     assert!(!log.contains("using the cached component"), "{log}");
+    drop(host);
+
+    // A tag moves to a component whose layer is then corrupted in the registry: the host must
+    // refuse it, not fall back to the component the tag named before (which it has cached).
+    let tagged = [("tagged", format!("oci://{reg}/probes/moving:v1"))];
+    let tagged_config = oci_config(&sim, dir.path(), &cache, &tagged);
+    push(&support::probe("silos"), &format!("oci://{reg}/probes/moving:v1"));
+    {
+        let host = start(&tagged_config, &cache);
+        host.wait_ready().await;
+        assert_eq!(host.scrape().await.value("probe_host_probe_up", &[("probe", "tagged")]), 1.0);
+    }
+    push(&support::probe("inventory"), &format!("oci://{reg}/probes/moving:v1"));
+    let layer = support::file_digest(&support::probe("inventory"));
+    std::fs::write(registry.blob_file(&layer), b"\0asm corrupted").expect("tamper layer");
+    let host = start(&tagged_config, &cache);
+    host.wait_ready().await;
+    let scrape = host.scrape().await;
+    let log = host.log();
+    assert_eq!(scrape.value("probe_host_probe_loaded", &[("probe", "tagged")]), 0.0, "{log}");
+    assert!(log.contains("digest mismatch") && !log.contains("using the cached component"), "{log}");
 }
 
 #[tokio::test]
@@ -228,8 +234,12 @@ async fn with_the_registry_down_probes_start_from_the_cache() {
     host.wait_ready().await;
     let scrape = host.scrape().await;
     let log = host.log();
-    assert_eq!(running_digest(&scrape, "tagged"), Some(component_digest(&support::probe("inventory"))), "{log}");
-    assert_eq!(running_digest(&scrape, "pinned"), Some(component_digest(&support::probe("silos"))));
+    assert_eq!(
+        support::running_digest(&scrape, "tagged"),
+        Some(support::file_digest(&support::probe("inventory"))),
+        "{log}"
+    );
+    assert_eq!(support::running_digest(&scrape, "pinned"), Some(support::file_digest(&support::probe("silos"))));
     assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "tagged")]), 1.0);
     assert!(host.log().contains("using the cached component"));
 

@@ -7,21 +7,6 @@ use crate::support::{self, Host, TempDir};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn digest_of(path: &Path) -> String {
-    use sha2::Digest as _;
-    let hash = sha2::Sha256::digest(std::fs::read(path).expect("read"));
-    format!("sha256:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
-}
-
-/// The digest the host says probe `name` runs, from `probe_host_probe_info`.
-fn running_digest(scrape: &Scrape, name: &str) -> Option<String> {
-    let probe = format!("probe={name:?}");
-    scrape.samples.keys().filter(|k| k.starts_with("probe_host_probe_info{") && k.contains(&probe)).find_map(|k| {
-        let rest = &k[k.find("digest=\"")? + "digest=\"".len()..];
-        Some(rest[..rest.find('"')?].to_string())
-    })
-}
-
 fn has_probe(scrape: &Scrape, name: &str) -> bool {
     scrape.get("probe_host_probe_up", &[("probe", name)]).is_some()
 }
@@ -45,9 +30,9 @@ async fn probes_dir_changes_are_picked_up_and_a_bad_version_keeps_the_old_one() 
     config += "[defaults]\ninterval = \"1s\"\n";
     let host = Host::start_with(&config, &["--probes-dir", probes.to_str().expect("utf-8")]);
     host.wait_ready().await;
-    let silos_digest = digest_of(&support::probe("silos"));
+    let silos_digest = support::file_digest(&support::probe("silos"));
     let scrape = host.scrape().await;
-    assert_eq!(running_digest(&scrape, "a"), Some(silos_digest.clone()));
+    assert_eq!(support::running_digest(&scrape, "a"), Some(silos_digest.clone()));
 
     // Added, with a sidecar for its interval and settings.
     let added = Instant::now();
@@ -64,7 +49,7 @@ async fn probes_dir_changes_are_picked_up_and_a_bad_version_keeps_the_old_one() 
             s.value("probe_host_probe_update_failures_total", &[("probe", "a")]) >= 1.0
         })
         .await;
-    assert_eq!(running_digest(&scrape, "a"), Some(silos_digest));
+    assert_eq!(support::running_digest(&scrape, "a"), Some(silos_digest));
     assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "a")]), 1.0);
     let (_, _, page) = host.get("/", None).await;
     assert!(page.contains("newer version refused"), "{page}");
@@ -75,9 +60,10 @@ async fn probes_dir_changes_are_picked_up_and_a_bad_version_keeps_the_old_one() 
 
     // A good new version replaces it.
     install(&support::probe("inventory"), &probes.join("a.wasm"));
-    let inventory_digest = digest_of(&support::probe("inventory"));
+    let inventory_digest = support::file_digest(&support::probe("inventory"));
     host.wait_for("a replaced", |s| {
-        running_digest(s, "a").as_deref() == Some(inventory_digest.as_str()) && s.count("potato_inventory_potatoes") > 0
+        support::running_digest(s, "a").as_deref() == Some(inventory_digest.as_str())
+            && s.count("potato_inventory_potatoes") > 0
     })
     .await;
 
@@ -104,7 +90,7 @@ async fn a_configmap_update_by_symlink_swap_is_picked_up() {
     let host = Host::start_with(&config, &["--probes-dir", volume.to_str().expect("utf-8")]);
     host.wait_ready().await;
     let scrape = host.scrape().await;
-    assert_eq!(running_digest(&scrape, "pick"), Some(digest_of(&support::probe("silos"))));
+    assert_eq!(support::running_digest(&scrape, "pick"), Some(support::file_digest(&support::probe("silos"))));
     assert!(!has_probe(&scrape, "..data"), "the kubelet's own entries are not probes");
 
     std::fs::create_dir_all(volume.join("..2026_11_29_second")).expect("dir");
@@ -112,8 +98,9 @@ async fn a_configmap_update_by_symlink_swap_is_picked_up() {
     std::os::unix::fs::symlink("..2026_11_29_second", volume.join("..data_tmp")).expect("link");
     std::fs::rename(volume.join("..data_tmp"), volume.join("..data")).expect("swap");
     std::fs::remove_dir_all(volume.join("..2026_11_29_first")).expect("rm old");
-    let want = digest_of(&support::probe("inventory"));
-    host.wait_for("the swapped version", |s| running_digest(s, "pick").as_deref() == Some(want.as_str())).await;
+    let want = support::file_digest(&support::probe("inventory"));
+    host.wait_for("the swapped version", |s| support::running_digest(s, "pick").as_deref() == Some(want.as_str()))
+        .await;
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Mapping of every way a call can fail to the small set of cases a probe can act on.
 
+use crate::errors::error_chain;
 use potato_api_client::types;
 use reqwest::StatusCode;
 
@@ -86,17 +87,4 @@ fn from_reqwest(e: &reqwest::Error) -> ApiError {
 /// `Retry-After` in seconds (the HTTP-date form is not used by the potato-api).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u32> {
     headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
-}
-
-/// The error and its causes on one line: reqwest's top-level message alone ("error sending
-/// request") hides the useful part ("connection refused").
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }

@@ -130,9 +130,9 @@ impl OAuth2 {
             .form(&form)
             .send()
             .await
-            .map_err(|e| super::error::error_chain(&e))?;
+            .map_err(|e| crate::errors::error_chain(&e))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| super::error::error_chain(&e))?;
+        let body = response.bytes().await.map_err(|e| crate::errors::error_chain(&e))?;
         if !status.is_success() {
             let reason = serde_json::from_slice::<ErrorResponse>(&body)
                 .map(|e| match e.error_description {

@@ -9,6 +9,7 @@
 //! - `tags/<registry>/<repository>/<tag>`: the manifest digest the tag last resolved to.
 
 use super::{Fetched, sha256_digest};
+use crate::errors::error_chain;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
@@ -208,7 +209,7 @@ impl Puller {
                 client
                     .pull_blob(&reference, layer, &mut bytes)
                     .await
-                    .map_err(|e| other("cannot fetch the component", &error_chain(&e)))?;
+                    .map_err(|e| classify("cannot fetch the component", &e))?;
                 let fetched = Fetched::new(bytes);
                 if fetched.digest != layer.digest {
                     return Err(PullError::Mismatch(format!(
@@ -404,17 +405,6 @@ fn docker_config_auth(config: &[u8], registry: &str) -> Option<RegistryAuth> {
     let user = entry.get("username")?.as_str()?.to_string();
     let password = entry.get("password")?.as_str()?.to_string();
     Some(RegistryAuth::Basic(user, password))
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 #[cfg(test)]

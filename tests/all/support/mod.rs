@@ -275,3 +275,19 @@ pub async fn examples_host(inventory_config: &str) -> (potato_sim::Simulator, Ho
     host.wait_ready().await;
     (sim, host, dir)
 }
+
+/// `sha256:<hex>` of a file, as OCI and `probe_host_probe_info` write digests.
+pub fn file_digest(path: &Path) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(std::fs::read(path).expect("read"));
+    format!("sha256:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The digest the host says probe `name` runs, from `probe_host_probe_info`.
+pub fn running_digest(scrape: &exposition::Scrape, name: &str) -> Option<String> {
+    let probe = format!("probe={name:?}");
+    scrape.samples.keys().filter(|k| k.starts_with("probe_host_probe_info{") && k.contains(&probe)).find_map(|k| {
+        let rest = &k[k.find("digest=\"")? + "digest=\"".len()..];
+        Some(rest[..rest.find('"')?].to_string())
+    })
+}

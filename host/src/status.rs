@@ -126,11 +126,14 @@ impl ProbeSlot {
         bytes
     }
 
-    /// A newer version was refused; this one keeps running.
+    /// A newer version was refused; this one keeps running. The same refusal seen again (every
+    /// rescan re-reads the sources) is counted once.
     pub fn set_update_error(&self, message: String) {
         let mut s = self.lock();
-        s.update_error = Some(message);
-        s.update_failures += 1;
+        if s.update_error.as_deref() != Some(message.as_str()) {
+            s.update_error = Some(message);
+            s.update_failures += 1;
+        }
     }
 
     pub fn clear_update_error(&self) {

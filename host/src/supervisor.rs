@@ -84,8 +84,8 @@ impl std::fmt::Debug for Supervisor {
 enum Plan {
     /// Fetch, compare and maybe compile; `old` keeps running until then.
     Update { spec: ProbeSpec, old: Option<Running> },
-    /// The desired entry itself is unusable.
-    Broken { desired: Desired, error: String, old: Option<Running> },
+    /// The desired entry itself is unusable (a `Desired::Broken`).
+    Broken { desired: Desired, old: Option<Running> },
 }
 
 impl Supervisor {
@@ -102,7 +102,7 @@ impl Supervisor {
             let old = previous.iter().position(|r| r.desired.name() == d.name()).map(|i| previous.remove(i));
             plans.push(match d {
                 Desired::Spec(spec) => Plan::Update { spec, old },
-                Desired::Broken { ref error, .. } => Plan::Broken { error: error.clone(), desired: d, old },
+                Desired::Broken { .. } => Plan::Broken { desired: d, old },
             });
         }
         for gone in previous {
@@ -114,9 +114,7 @@ impl Supervisor {
             .map(|p| match p {
                 Plan::Update { old: Some(r), .. } | Plan::Broken { old: Some(r), .. } => r.slot.clone(),
                 Plan::Update { spec, old: None } => Arc::new(slot_for(spec)),
-                Plan::Broken { desired, .. } => {
-                    Arc::new(ProbeSlot::new(desired.name(), &desired.source().to_string(), Default::default()))
-                }
+                Plan::Broken { desired, old: None } => Arc::new(broken_slot(desired)),
             })
             .collect();
         self.table.set_slots(placeholders.clone());
@@ -169,18 +167,10 @@ async fn settle(
     compiled: &Compiled,
 ) -> Running {
     match plan {
-        Plan::Broken { desired, error, old } => match old {
-            Some(old) if old.loaded.is_some() => {
-                tracing::error!(probe = %desired.name(), "{error}; the running version stays");
-                old.slot.set_update_error(error);
-                old
-            }
-            _ => {
-                tracing::error!(probe = %desired.name(), "{error}");
-                placeholder.set_load_error(error);
-                Running { desired, slot: placeholder, loaded: None, task: None }
-            }
-        },
+        Plan::Broken { desired, old } => {
+            let error = desired.problem().unwrap_or_default().to_string();
+            refuse(desired, old, placeholder, error)
+        }
         Plan::Update { spec, old } => {
             let started = Instant::now();
             let fetched = sources.fetch(&spec.source).await;
@@ -201,7 +191,7 @@ async fn update(
     let name = spec.name.clone();
     let fetched = match fetched {
         Ok(f) => f,
-        Err(error) => return refuse(spec, old, placeholder, error),
+        Err(error) => return refuse(Desired::Spec(spec), old, placeholder, error),
     };
     let same_component = old.as_ref().is_some_and(|o| o.loaded.as_ref().is_some_and(|(_, d)| *d == fetched.digest));
     if let Some(mut old) = old.take_if(|_| same_component) {
@@ -228,27 +218,34 @@ async fn update(
             slot.set_loaded(took);
             Running { desired: Desired::Spec(spec), slot, loaded: Some((compiled, fetched.digest)), task: None }
         }
-        Err(error) => refuse(spec, old, placeholder, error),
+        Err(error) => refuse(Desired::Spec(spec), old, placeholder, error),
     }
 }
 
 /// A version that cannot be used: the running one (if any) stays, else the probe shows the error.
-fn refuse(spec: ProbeSpec, old: Option<Running>, placeholder: Arc<ProbeSlot>, error: String) -> Running {
+fn refuse(desired: Desired, old: Option<Running>, placeholder: Arc<ProbeSlot>, error: String) -> Running {
     match old {
         Some(old) if old.loaded.is_some() => {
-            tracing::error!(probe = %spec.name, "{error}; the running version stays");
+            tracing::error!(probe = %desired.name(), "{error}; the running version stays");
             old.slot.set_update_error(error);
             old
         }
-        _ => {
-            tracing::error!(probe = %spec.name, "{error}");
-            let slot = if placeholder.status().load_error.is_some() || placeholder.digest.is_some() {
-                Arc::new(slot_for(&spec))
-            } else {
-                placeholder
+        old => {
+            tracing::error!(probe = %desired.name(), "{error}");
+            // The placeholder is the old slot when the probe never loaded: show the error on a
+            // slot that reflects the current entry (its source and interval) instead.
+            let slot = match (&old, &desired) {
+                (None, _) => placeholder,
+                (Some(_), Desired::Spec(spec)) => Arc::new(slot_for(spec)),
+                (Some(_), Desired::Broken { .. }) => Arc::new(broken_slot(&desired)),
             };
             slot.set_load_error(error);
-            Running { desired: Desired::Spec(spec), slot, loaded: None, task: None }
+            Running { desired, slot, loaded: None, task: None }
         }
     }
+}
+
+/// The slot of an entry that cannot be loaded at all (it never runs, so it has no interval).
+fn broken_slot(desired: &Desired) -> ProbeSlot {
+    ProbeSlot::new(desired.name(), &desired.source().to_string(), std::time::Duration::ZERO)
 }

@@ -58,6 +58,17 @@ async fn probes_dir_changes_are_picked_up_and_a_bad_version_keeps_the_old_one() 
     assert!(scrape.value("probe_host_probe_runs_total", &[("probe", "a"), ("result", "success")]) >= 2.0);
     assert!(scrape.count("potato_silo_fill_ratio") > 0, "a still serves its series");
 
+    // A broken sidecar is refused the same way, naming the file.
+    std::fs::write(probes.join("a.toml"), "interval = \"soon\"\n").expect("toml");
+    let scrape = host
+        .wait_for("a's broken sidecar refused", |s| {
+            s.value("probe_host_probe_update_failures_total", &[("probe", "a")]) >= 2.0
+        })
+        .await;
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "a")]), 1.0);
+    assert!(host.log().contains("a.toml"), "{}", host.log());
+    std::fs::remove_file(probes.join("a.toml")).expect("rm");
+
     // A good new version replaces it.
     install(&support::probe("inventory"), &probes.join("a.wasm"));
     let inventory_digest = support::file_digest(&support::probe("inventory"));

@@ -50,13 +50,6 @@ pub struct OperationStats {
     pub duration_count: u64,
 }
 
-impl OperationStats {
-    /// Requests sent (every response and failure counted once).
-    pub fn requests(&self) -> u64 {
-        self.responses.values().sum()
-    }
-}
-
 impl ApiStats {
     /// Every counter as of now.
     pub fn snapshot(&self) -> ApiSnapshot {
@@ -120,17 +113,16 @@ impl Observer for ApiStats {
 
 /// progenitor names operations by their method (`list_farms`); the metrics use the document's
 /// `operationId` (`listFarms`), as the allow lists and the other counters do.
+/// Runs on every request, so it compares without allocating.
 fn document_id(method: &'static str) -> &'static str {
-    let snake = |id: &str| {
-        id.chars().fold(String::new(), |mut out, c| {
-            if c.is_ascii_uppercase() {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            out
-        })
+    let is_snake_of = |id: &str| {
+        let snake = id.chars().flat_map(|c| {
+            let lower = c.to_ascii_lowercase();
+            [c.is_ascii_uppercase().then_some('_'), Some(lower)].into_iter().flatten()
+        });
+        snake.eq(method.chars())
     };
-    crate::config::OPERATIONS.iter().find(|id| snake(id) == method).copied().unwrap_or(method)
+    crate::config::OPERATIONS.iter().find(|id| is_snake_of(id)).copied().unwrap_or(method)
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
     );
     let mut updates_refused = MetricFamily::new(
         "probe_host_probe_update_failures",
-        "New versions of the probe not taken (fetch, compile or world mismatch); the running version stayed.",
+        "Newer versions of the probe refused (fetch, sidecar, compile or world mismatch; each counted once); the running version stayed.",
         MetricKind::Counter,
     );
     let mut info = MetricFamily::new(

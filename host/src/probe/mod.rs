@@ -37,6 +37,14 @@ impl Desired {
         }
     }
 
+    /// Why the entry is unusable, for a [`Desired::Broken`].
+    pub fn problem(&self) -> Option<&str> {
+        match self {
+            Desired::Spec(_) => None,
+            Desired::Broken { error, .. } => Some(error),
+        }
+    }
+
     pub fn source(&self) -> &Source {
         match self {
             Desired::Spec(s) => &s.source,

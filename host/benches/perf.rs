@@ -176,29 +176,109 @@ async fn time_runs(probe: &Probe, ctx: impl Fn() -> RunContext, n: usize) -> Sta
     stats(samples)
 }
 
-/// Section 1: Run overhead: a fresh store and instance, `collect`, drop — pooled, and with wasmtime's
-/// default on-demand allocator as the baseline.
+/// Section 1: Run overhead: a fresh store and instance, `collect`, drop — pooled, with wasmtime's
+/// default on-demand allocator as a baseline, and against two floors: wasmtime alone running
+/// the same component (same engine and pool, none of the host's per-run work), and a core
+/// module without imports (the case wasmtime's published instantiation figure is for).
+///
+/// The variants take turns in blocks (see [`interleaved`]).
 async fn run_overhead(opts: &Opts, f: &Fixtures) {
     println!("## 1. Run overhead (trivial Rust probe: instantiate + collect + drop)\n");
-    println!("| allocator | p50 | p99 | mean |\n|---|---|---|---|");
+    println!("| variant | p50 | p99 | mean |\n|---|---|---|---|");
     let api = dummy_api();
     let config = Arc::new(BTreeMap::new());
-    let mut p50s = Vec::new();
-    for pooling in [true, false] {
-        let settings = EngineSettings { pooling, ..EngineSettings::for_probes(4, 64 << 20) };
-        let engine = Arc::new(Engine::new(settings).unwrap());
-        let probe = compile(&engine, &f.fixture("trivial")).await;
-        let s = time_runs(&probe, || context(&api, &config), opts.n(20_000)).await;
-        println!(
-            "| {} | {} | {} | {} |",
-            if pooling { "pooling" } else { "on-demand (baseline)" },
-            us(s.p50),
-            us(s.p99),
-            us(s.mean)
-        );
-        p50s.push(s.p50);
+    let engine =
+        |pooling| Arc::new(Engine::new(EngineSettings { pooling, ..EngineSettings::for_probes(4, 64 << 20) }).unwrap());
+    let pooled = compile(&engine(true), &f.fixture("trivial")).await;
+    let on_demand = compile(&engine(false), &f.fixture("trivial")).await;
+    let core = CoreModule::new();
+    let ctx = || context(&api, &config);
+    let variants: [(&str, Variant<'_>); 4] = [
+        (
+            "probe-host, pooling (what the host uses)",
+            Box::new(|| Box::pin(async { pooled.run(ctx()).await.map(drop).unwrap() })),
+        ),
+        (
+            "probe-host, on-demand allocator (baseline)",
+            Box::new(|| Box::pin(async { on_demand.run(ctx()).await.map(drop).unwrap() })),
+        ),
+        (
+            "wasmtime alone, same component and pool (floor)",
+            Box::new(|| Box::pin(async { assert!(pooled.run_floor(ctx()).await.unwrap()) })),
+        ),
+        ("wasmtime alone, core module without imports", Box::new(|| Box::pin(core.run()))),
+    ];
+    let s = interleaved(opts.n(20_000), &variants).await;
+    for ((name, _), s) in variants.iter().zip(&s) {
+        println!("| {name} | {} | {} | {} |", us(s.p50), us(s.p99), us(s.mean));
     }
-    println!("\npooling / on-demand (p50): {:.2}\n", p50s[0].as_secs_f64() / p50s[1].as_secs_f64());
+    println!("\npooling / on-demand (p50): {:.2}", s[0].p50.as_secs_f64() / s[1].p50.as_secs_f64());
+    println!("probe-host / wasmtime alone (p50): {:.2}\n", s[0].p50.as_secs_f64() / s[2].p50.as_secs_f64());
+}
+
+type Variant<'a> = Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> + 'a>;
+
+/// Runs each variant `n` times and times every call: in blocks of up to 500 calls that take
+/// turns, so drift on a shared machine hits all variants alike while each block runs warm
+/// (one call each in turn would have every variant evict the others' caches).
+async fn interleaved(n: usize, variants: &[(&str, Variant<'_>)]) -> Vec<Stats> {
+    const BLOCK: usize = 500;
+    for (_, run) in variants {
+        for _ in 0..(n / 10).clamp(3, BLOCK) {
+            run().await;
+        }
+    }
+    let mut samples = vec![Vec::with_capacity(n); variants.len()];
+    let mut done = 0;
+    while done < n {
+        let block = BLOCK.min(n - done);
+        for ((_, run), samples) in variants.iter().zip(&mut samples) {
+            for _ in 0..block {
+                let started = Instant::now();
+                run().await;
+                samples.push(started.elapsed());
+            }
+        }
+        done += block;
+    }
+    samples.into_iter().map(stats).collect()
+}
+
+/// A core module with one exported function and no imports, on a pooling engine with
+/// wasmtime's defaults: instantiate + call + drop, async as the host runs probes.
+struct CoreModule {
+    engine: wasmtime::Engine,
+    pre: wasmtime::InstancePre<()>,
+}
+
+impl CoreModule {
+    fn new() -> Self {
+        let mut config = wasmtime::Config::new();
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::pooling());
+        let engine = wasmtime::Engine::new(&config).unwrap();
+        // (module (memory 1) (func (export "run") (result i32)
+        //   (i32.store (i32.const 1) (i32.const 7)) (i32.const 1)))
+        // — it dirties one page, as any real guest does. (Encoded by hand: no `wat` feature here.)
+        #[rustfmt::skip]
+        let wasm = [
+            0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+            0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, // types: () -> i32
+            0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+            0x05, 0x03, 0x01, 0x00, 0x01, // memories: min 1 page
+            0x07, 0x07, 0x01, 0x03, b'r', b'u', b'n', 0x00, 0x00, // exports: "run" = func 0
+            0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x41, 0x01, 0x41, 0x07, 0x36, 0x02, 0x00, 0x41, 0x01, 0x0b, // code
+        ];
+        let module = wasmtime::Module::new(&engine, wasm).unwrap();
+        let pre = wasmtime::Linker::<()>::new(&engine).instantiate_pre(&module).unwrap();
+        Self { engine, pre }
+    }
+
+    async fn run(&self) {
+        let mut store = wasmtime::Store::new(&self.engine, ());
+        let instance = self.pre.instantiate_async(&mut store).await.unwrap();
+        let run = instance.get_typed_func::<(), i32>(&mut store, "run").unwrap();
+        assert_eq!(run.call_async(&mut store, ()).await.unwrap(), 1);
+    }
 }
 
 /// Section 2: Crossing the boundary: `crunch` receives N potatoes from the host (the pages come from

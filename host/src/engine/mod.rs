@@ -410,6 +410,40 @@ impl Probe {
         }
     }
 
+    /// What wasmtime alone costs for this component, the floor [`Probe::run`] is measured
+    /// against in the benchmarks: a fresh store and instance, `collect`, drop — without the
+    /// host's own per-run work (memory limiter, CPU budget, output capture, wall-clock timeout,
+    /// output conversion). Returns whether `collect` returned `Ok`.
+    ///
+    /// # Errors
+    /// When instantiation or the call traps.
+    #[doc(hidden)]
+    pub async fn run_floor(&self, ctx: RunContext) -> anyhow::Result<bool> {
+        let mut store = wasmtime::Store::new(
+            &self.engine,
+            RunState {
+                probe: self.name.clone(),
+                api: ctx.api,
+                config: ctx.config,
+                limits: limits::RunLimiter::new(ctx.limits.memory_bytes),
+                wasi: WasiCtxBuilder::new().build(),
+                table: ResourceTable::new(),
+                max_api_calls: ctx.limits.max_api_calls,
+                api_calls: 0,
+                api_failures: 0,
+                halted: None,
+                scratch: ctx.scratch,
+                allow: ctx.allow,
+                denied: ctx.denied,
+            },
+        );
+        // The engine checks epochs; a deadline that never comes (the ticker adds one per 10 ms)
+        // is the cheapest way to ignore them. (`u64::MAX` would wrap around the current epoch.)
+        store.set_epoch_deadline(1 << 62);
+        let instance = self.pre.instantiate_async(&mut store).await?;
+        Ok(instance.call_collect(&mut store).await?.is_ok())
+    }
+
     /// Sends the run's stdout/stderr to the host log and returns its last lines, which say
     /// why a guest trapped (a Rust panic message, a Python traceback) better than the trap.
     fn forward_output(&self, output: &CapturedOutput) -> String {

@@ -31,6 +31,10 @@ use std::time::{Duration, Instant};
 struct Opts {
     quick: bool,
     only: Option<String>,
+    /// `--runs N`: exactly N timed runs per run-overhead variant (for instruction counts).
+    runs: Option<usize>,
+    /// `--variant I`: only the I-th run-overhead variant (0-based).
+    variant: Option<usize>,
 }
 
 impl Opts {
@@ -48,7 +52,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let opts = Opts {
         quick: args.iter().any(|a| a == "--quick"),
-        only: args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1).cloned()),
+        only: flag(&args, "--only"),
+        runs: flag(&args, "--runs").map(|n| n.parse().expect("--runs takes a number")),
+        variant: flag(&args, "--variant").map(|n| n.parse().expect("--variant takes a number")),
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -74,6 +80,11 @@ fn main() {
             memory(&opts, &probes).await;
         }
     });
+}
+
+/// The value after `name` on the command line.
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
 }
 
 /// The wasm components the benchmarks run, built as the test suite builds them.
@@ -208,7 +219,15 @@ async fn run_overhead(opts: &Opts, f: &Fixtures) {
         ),
         ("wasmtime alone, core module without imports", Box::new(|| Box::pin(core.run()))),
     ];
-    let s = interleaved(opts.n(20_000), &variants).await;
+    if let Some(i) = opts.variant {
+        // One variant alone, for `scripts/instruction-counts.sh`: instructions per run are the
+        // difference between two counts of this, at two `--runs`, over the difference in runs.
+        let s = interleaved(opts.runs.unwrap_or(1000), 20, &variants[i..=i]).await;
+        println!("| {} | {} |", variants[i].0, us(s[0].p50));
+        return;
+    }
+    let n = opts.runs.unwrap_or(opts.n(20_000));
+    let s = interleaved(n, (n / 10).clamp(3, 500), &variants).await;
     for ((name, _), s) in variants.iter().zip(&s) {
         println!("| {name} | {} | {} | {} |", us(s.p50), us(s.p99), us(s.mean));
     }
@@ -218,13 +237,13 @@ async fn run_overhead(opts: &Opts, f: &Fixtures) {
 
 type Variant<'a> = Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> + 'a>;
 
-/// Runs each variant `n` times and times every call: in blocks of up to 500 calls that take
+/// Runs each variant `warm_up` times, then `n` times timing every call: in blocks of up to 500 calls that take
 /// turns, so drift on a shared machine hits all variants alike while each block runs warm
 /// (one call each in turn would have every variant evict the others' caches).
-async fn interleaved(n: usize, variants: &[(&str, Variant<'_>)]) -> Vec<Stats> {
+async fn interleaved(n: usize, warm_up: usize, variants: &[(&str, Variant<'_>)]) -> Vec<Stats> {
     const BLOCK: usize = 500;
     for (_, run) in variants {
-        for _ in 0..(n / 10).clamp(3, BLOCK) {
+        for _ in 0..warm_up {
             run().await;
         }
     }
@@ -253,8 +272,14 @@ struct CoreModule {
 
 impl CoreModule {
     fn new() -> Self {
+        // wasmtime's pooling defaults, but a pool of 16 slots reserving 64 MiB each (like the
+        // host's), not 1,000 of 4 GiB: small enough to run under valgrind too.
         let mut config = wasmtime::Config::new();
-        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::pooling());
+        config.memory_reservation(64 << 20).memory_reservation_for_growth(0);
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_component_instances(16).total_core_instances(16).total_memories(16).total_tables(16);
+        pool.total_stacks(16).max_memory_size(64 << 20);
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         let engine = wasmtime::Engine::new(&config).unwrap();
         // (module (memory 1) (func (export "run") (result i32)
         //   (i32.store (i32.const 1) (i32.const 7)) (i32.const 1)))

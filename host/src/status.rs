@@ -2,6 +2,7 @@
 //! writes after each run) and the server (which reads on each scrape). Scrapes only read what
 //! the last runs left; they never trigger or wait for a run.
 
+use crate::exposition::Chunk;
 use crate::model::MetricFamily;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -30,7 +31,7 @@ pub struct ProbeSlot {
 #[derive(Debug, Default)]
 struct Encoded {
     of: Option<Arc<Vec<MetricFamily>>>,
-    by_format: Vec<(crate::exposition::Format, Arc<str>)>,
+    by_format: Vec<(crate::exposition::Format, Arc<Chunk>)>,
 }
 
 /// What is known about a probe right now.
@@ -112,8 +113,8 @@ impl ProbeSlot {
         &self,
         families: &Arc<Vec<MetricFamily>>,
         format: crate::exposition::Format,
-        encode: impl FnOnce(&Arc<Vec<MetricFamily>>) -> String,
-    ) -> Arc<str> {
+        encode: impl FnOnce(&Arc<Vec<MetricFamily>>) -> Chunk,
+    ) -> Arc<Chunk> {
         let mut cache = self.encoded.lock().unwrap_or_else(PoisonError::into_inner);
         if !cache.of.as_ref().is_some_and(|of| Arc::ptr_eq(of, families)) {
             *cache = Encoded { of: Some(families.clone()), by_format: Vec::new() };
@@ -121,7 +122,7 @@ impl ProbeSlot {
         if let Some((_, bytes)) = cache.by_format.iter().find(|(f, _)| *f == format) {
             return bytes.clone();
         }
-        let bytes: Arc<str> = encode(families).into();
+        let bytes = Arc::new(encode(families));
         cache.by_format.push((format, bytes.clone()));
         bytes
     }

@@ -1,6 +1,7 @@
 //! Exposition: the latest snapshot of every probe's families plus the host's self-metrics,
 //! encoded as OpenMetrics 1.0 (via `prometheus-client`) or Prometheus text 0.0.4.
 
+mod gzip;
 mod negotiate;
 mod openmetrics;
 mod self_metrics;
@@ -11,37 +12,98 @@ pub use negotiate::{Format, negotiate};
 use crate::model::MetricFamily;
 use crate::status::ProbeTable;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// One part of a scrape body: a probe's families as encoded after its last run (kept with its
+/// slot and shared by every scrape until the next run), or bytes made for one scrape. Its gzip
+/// form is made the first time a scrape asks for one, and then kept with it too.
+#[derive(Debug)]
+pub struct Chunk {
+    text: String,
+    deflated: OnceLock<gzip::Deflated>,
+}
+
+impl Chunk {
+    pub fn new(text: String) -> Self {
+        Self { text, deflated: OnceLock::new() }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn deflated(&self) -> &gzip::Deflated {
+        self.deflated.get_or_init(|| gzip::Deflated::new(self.text.as_bytes()))
+    }
+}
+
+/// A scrape body in parts, ready to be sent as it is or gzipped.
+#[derive(Debug)]
+pub struct Body {
+    parts: Vec<Arc<Chunk>>,
+}
+
+impl Body {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        for part in &self.parts {
+            out.push_str(part.text());
+        }
+        out
+    }
+
+    /// The body as one gzip member: probes' parts are compressed once per run and reused,
+    /// only the parts made for this scrape (the self-metrics) are compressed now.
+    pub fn gzip(&self) -> Vec<u8> {
+        gzip::member(self.parts.iter().map(|p| p.deflated()))
+    }
+
+    /// The length of the text in bytes.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.text.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// Encodes the current snapshot in `format`.
+pub fn render(table: &ProbeTable, format: Format) -> String {
+    snapshot(table, format).text()
+}
+
+/// The current snapshot in `format`, in parts.
 ///
 /// Each probe's families are encoded once per successful run and kept with its slot (a scrape
-/// between two runs reuses the bytes); only the self-metrics, which change all the time, and
-/// families cut by a name collision are encoded per scrape.
-pub fn render(table: &ProbeTable, format: Format) -> String {
+/// between two runs reuses the bytes, and their gzip form); only the self-metrics, which change
+/// all the time, and families cut by a name collision are encoded per scrape.
+pub fn snapshot(table: &ProbeTable, format: Format) -> Body {
     let mut taken: HashSet<String> = HashSet::new();
-    let mut out = String::new();
+    let mut parts = Vec::new();
     let mut rows = Vec::new();
     for slot in table.slots() {
         let status = slot.status();
         let mut conflicts = 0;
         if let Some(families) = &status.families {
             if families.iter().all(|f| !taken.contains(&f.name)) {
-                out.push_str(&slot.encoded(families, format, |f| encode(f, format)));
+                parts.push(slot.encoded(families, format, |f| Chunk::new(encode(f, format))));
             } else {
                 let kept: Vec<MetricFamily> = families.iter().filter(|f| !taken.contains(&f.name)).cloned().collect();
                 conflicts = families.len() - kept.len();
-                out.push_str(&encode(&Arc::new(kept), format));
+                parts.push(Arc::new(Chunk::new(encode(&Arc::new(kept), format))));
             }
             taken.extend(families.iter().map(|f| f.name.clone()));
         }
         rows.push((slot.clone(), status, conflicts));
     }
-    out.push_str(&encode(&Arc::new(self_metrics::families(&rows, table)), format));
+    let mut own = encode(&Arc::new(self_metrics::families(&rows, table)), format);
     if format == Format::OpenMetrics {
-        out.push_str("# EOF\n");
+        own.push_str("# EOF\n");
     }
-    out
+    parts.push(Arc::new(Chunk::new(own)));
+    Body { parts }
 }
 
 /// `families` in `format`, without OpenMetrics' closing `# EOF` (added once, at the end).
@@ -49,5 +111,63 @@ fn encode(families: &Arc<Vec<MetricFamily>>, format: Format) -> String {
     match format {
         Format::OpenMetrics => openmetrics::encode(families),
         Format::Text => text::encode(families),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MetricKind;
+    use crate::status::ProbeSlot;
+    use std::io::Read;
+    use std::time::Duration;
+
+    fn table() -> ProbeTable {
+        let slots = (0..3)
+            .map(|p| {
+                let slot = ProbeSlot::new(&format!("p{p}"), "test", Duration::from_secs(30));
+                let mut family = MetricFamily::new(format!("f{p}"), "A family.", MetricKind::Gauge);
+                for s in 0..100 {
+                    family.push(&[("instance", &format!("i{s}"))], f64::from(s));
+                }
+                slot.record_success(vec![family], Duration::from_millis(1), 0);
+                Arc::new(slot)
+            })
+            .collect();
+        ProbeTable::new(slots)
+    }
+
+    #[test]
+    fn the_gzipped_body_is_the_text_body() {
+        let table = table();
+        for format in [Format::Text, Format::OpenMetrics] {
+            let body = snapshot(&table, format);
+            let mut unzipped = String::new();
+            // One member: `GzDecoder` stops after the first.
+            flate2::read::GzDecoder::new(&body.gzip()[..]).read_to_string(&mut unzipped).unwrap();
+            assert_eq!(unzipped, body.text());
+            assert!(unzipped.contains("f2{instance=\"i99\"} 99"), "{unzipped}");
+        }
+    }
+
+    #[test]
+    fn a_probes_part_is_encoded_and_compressed_once_per_run() {
+        let table = table();
+        let first = snapshot(&table, Format::Text);
+        first.gzip();
+        let second = snapshot(&table, Format::Text);
+        // Probe parts are the same objects (with their gzip form made by the first scrape);
+        // the self-metrics part is new.
+        for (a, b) in first.parts.iter().zip(&second.parts).take(3) {
+            assert!(Arc::ptr_eq(a, b));
+            assert!(b.deflated.get().is_some());
+        }
+        assert!(!Arc::ptr_eq(first.parts.last().unwrap(), second.parts.last().unwrap()));
+        // A new run replaces the probe's part.
+        let slot = table.slots()[0].clone();
+        slot.record_success(vec![MetricFamily::new("g", "G.", MetricKind::Gauge)], Duration::from_millis(1), 0);
+        let third = snapshot(&table, Format::Text);
+        assert!(!Arc::ptr_eq(&first.parts[0], &third.parts[0]));
+        assert!(third.text().contains("# TYPE g gauge"));
     }
 }

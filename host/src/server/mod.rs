@@ -152,14 +152,14 @@ fn handle(table: &ProbeTable, settings: &ServerSettings, req: &Request<Incoming>
         path if path == settings.telemetry_path => {
             let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
             let format = exposition::negotiate(accept);
-            let body = exposition::render(table, format).into_bytes();
-            if let Some(compressed) = accepts_gzip(req).then(|| gzip(&body)).flatten() {
-                let mut resp = respond(StatusCode::OK, format.content_type(), compressed);
+            let body = exposition::snapshot(table, format);
+            if accepts_gzip(req) {
+                let mut resp = respond(StatusCode::OK, format.content_type(), body.gzip());
                 resp.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 resp.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));
                 return resp;
             }
-            let mut resp = respond(StatusCode::OK, format.content_type(), body);
+            let mut resp = respond(StatusCode::OK, format.content_type(), body.text().into_bytes());
             resp.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));
             resp
         }
@@ -190,14 +190,6 @@ fn accepts_gzip(req: &Request<Incoming>) -> bool {
             (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
         },
     )
-}
-
-fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-    use std::io::Write;
-    // Fast compression: exposition text shrinks several times even at level 1.
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::fast());
-    encoder.write_all(body).ok()?;
-    encoder.finish().ok()
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {

@@ -4,17 +4,23 @@
 # instruction of the whole process at two run counts; the difference over the difference in
 # runs is what one run costs (start-up, compilation and warm-up cancel out).
 #
-#   scripts/instruction-counts.sh          # needs valgrind (Debian: apt-get install valgrind)
+#   scripts/instruction-counts.sh            # release build: the figures in docs/performance.md
+#   scripts/instruction-counts.sh --smoke    # dev build, one variant, few runs: checks it works (.ci/run)
+#
+# Needs valgrind (Debian: apt-get install valgrind; scripts/setup.sh --test-tools installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
-bench=$(cargo bench -p probe-host --bench perf --no-run --message-format=json 2>/dev/null |
+profile=(--profile bench) low=100 high=400 variants=(0 1 2 3)
+if [ "${1:-}" = "--smoke" ]; then
+    profile=(--profile dev) low=3 high=6 variants=(0)
+fi
+bench=$(cargo bench "${profile[@]}" -p probe-host --bench perf --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "perf" and m.get("executable"):
         print(m["executable"])')
-low=100 high=400
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 count() { # variant runs -> total instructions
@@ -24,9 +30,13 @@ count() { # variant runs -> total instructions
 }
 echo "| variant | instructions per run |"
 echo "|---|---|"
-for variant in 0 1 2 3; do
+for variant in "${variants[@]}"; do
     a=$(count "$variant" "$low")
     name=$(sed -n 's/^| \(.*\) | .* |$/\1/p' "$out/log" | tail -1)
     b=$(count "$variant" "$high")
-    echo "| $name | $(( (b - a) / (high - low) )) |"
+    per_run=$(( (b - a) / (high - low) ))
+    # A run executes tens of thousands of instructions; anything near zero means the counts
+    # did not cover the runs (a broken measurement, not a fast host).
+    [ "$per_run" -gt 1000 ] || { echo "$name: $per_run instructions per run is not a measurement" >&2; exit 1; }
+    echo "| $name | $per_run |"
 done

@@ -19,6 +19,7 @@ cargo test --workspace
 
 step "benchmarks, smoke run (keeps them runnable; timings here are not checked)"
 cargo bench --profile dev -p probe-host --bench perf -- --quick
+scripts/instruction-counts.sh --smoke
 
 step "lint (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings

@@ -172,21 +172,6 @@ async fn compile(engine: &Arc<Engine>, path: &Path) -> Probe {
     probes::compile(engine, &spec, std::fs::read(path).unwrap().into()).await.unwrap()
 }
 
-/// Runs `probe` `n` times in a row (after a warm-up) and times each run.
-async fn time_runs(probe: &Probe, ctx: impl Fn() -> RunContext, n: usize) -> Stats {
-    for _ in 0..(n / 10).max(3) {
-        probe.run(ctx()).await.unwrap();
-    }
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
-        let started = Instant::now();
-        let out = probe.run(ctx()).await.unwrap();
-        samples.push(started.elapsed());
-        std::hint::black_box(out);
-    }
-    stats(samples)
-}
-
 /// Section 1: Run overhead: a fresh store and instance, `collect`, drop — pooled, with wasmtime's
 /// default on-demand allocator as a baseline, and against two floors: wasmtime alone running
 /// the same component (same engine and pool, none of the host's per-run work), and a core
@@ -308,14 +293,22 @@ impl CoreModule {
 
 /// Section 2: Crossing the boundary: `crunch` receives N potatoes from the host (the pages come from
 /// the shared-call cache, so no HTTP is timed) and returns 1,000 series; the baseline is the
-/// same logic compiled natively, reading the same cached pages in-process.
+/// same logic compiled natively, reading the same cached pages in-process. Both are also run
+/// receiving only (`all-potatoes`: fetch every potato, return the count), which splits each
+/// time into crossing (or fetching) and the logic itself.
 async fn boundary(opts: &Opts, f: &Fixtures) {
     println!("## 2. Crossing the boundary (N potatoes in, 1,000 series out)\n");
-    println!("| potatoes | wasm p50 | native p50 | wasm / native |\n|---|---|---|---|");
+    println!(
+        "| potatoes | wasm | native (baseline) | wasm / native | wasm, receive only | native, receive only | logic alone: wasm / native |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     let sizes: &[usize] = if opts.quick { &[1_000] } else { &[1_000, 10_000, 100_000] };
     let engine = Arc::new(Engine::new(EngineSettings::for_probes(4, 256 << 20)).unwrap());
     let probe = compile(&engine, &f.fixture("misbehave")).await;
-    let config: Arc<BTreeMap<String, String>> = Arc::new([("mode".to_string(), "crunch".to_string())].into());
+    let mode = |mode: &str| -> Arc<BTreeMap<String, String>> {
+        Arc::new([("mode".to_string(), mode.to_string()), ("max-pages".to_string(), "1000".to_string())].into())
+    };
+    let (crunch, receive) = (mode("crunch"), mode("all-potatoes"));
     for &n in sizes {
         let data = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).with_potatoes(n);
         let sim = potato_sim::Simulator::start("127.0.0.1:0".parse().unwrap(), "t", data).await.unwrap();
@@ -323,32 +316,58 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
         settings.share_window = Duration::from_secs(3600);
         settings.politeness.max_requests_per_second = None;
         let api = PotatoApi::new(&settings).unwrap();
-        let ctx = || {
-            let mut c = context(&api, &config);
+        let ctx = |config: &Arc<BTreeMap<String, String>>| {
+            let mut c = context(&api, config);
             c.limits.memory_bytes = 256 << 20;
             c
         };
-        let wasm = time_runs(&probe, ctx, opts.n(if n >= 100_000 { 200 } else { 2_000 })).await;
-        let wasm_out = probe.run(ctx()).await.unwrap().families;
-        let mut native_samples = Vec::new();
-        let mut native_out = Vec::new();
-        for i in 0..opts.n(if n >= 100_000 { 200 } else { 2_000 }) + 20 {
-            let started = Instant::now();
-            native_out = crunch_native(&api).await;
-            if i >= 20 {
-                native_samples.push(started.elapsed());
-            }
-        }
-        assert_eq!(wasm_out, native_out, "the wasm and native crunch must agree");
-        let native = stats(native_samples);
+        let wasm_out = probe.run(ctx(&crunch)).await.unwrap().families;
+        assert_eq!(wasm_out, crunch_native(&api).await, "the wasm and native crunch must agree");
+        let received = &probe.run(ctx(&receive)).await.unwrap().families[0].samples[0].value;
+        assert_eq!(*received, probe_host::model::SampleValue::Number(n as f64));
+        assert_eq!(receive_native(&api).await, n);
+        let variants: [(&str, Variant<'_>); 4] = [
+            ("wasm", Box::new(|| Box::pin(async { probe.run(ctx(&crunch)).await.map(drop).unwrap() }))),
+            ("native", Box::new(|| Box::pin(async { drop(crunch_native(&api).await) }))),
+            ("wasm, receive", Box::new(|| Box::pin(async { probe.run(ctx(&receive)).await.map(drop).unwrap() }))),
+            (
+                "native, receive",
+                Box::new(|| {
+                    Box::pin(async {
+                        std::hint::black_box(receive_native(&api).await);
+                    })
+                }),
+            ),
+        ];
+        let runs = opts.n(if n >= 100_000 { 200 } else { 2_000 });
+        let s = interleaved(runs, (runs / 10).clamp(3, 50), &variants).await;
+        let p50 = |i: usize| s[i].p50.as_secs_f64();
         println!(
-            "| {n} | {} | {} | {:.2} |",
-            us(wasm.p50),
-            us(native.p50),
-            wasm.p50.as_secs_f64() / native.p50.as_secs_f64()
+            "| {n} | {} | {} | {:.2} | {} | {} | {:.2} |",
+            us(s[0].p50),
+            us(s[1].p50),
+            p50(0) / p50(1),
+            us(s[2].p50),
+            us(s[3].p50),
+            (p50(0) - p50(2)) / (p50(1) - p50(3)),
         );
     }
     println!();
+}
+
+/// Every potato, fetched page by page from the shared-call cache as the host does for a probe,
+/// counted.
+async fn receive_native(api: &PotatoApi) -> usize {
+    let mut count = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let page = api.list_important_potatoes(Some(1000), token.as_deref()).await.unwrap();
+        count += page.items.len();
+        match page.next_page_token {
+            Some(t) => token = Some(t),
+            None => return count,
+        }
+    }
 }
 
 /// The `crunch` probe's logic (tests/probes/misbehave), natively.

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Cache, CacheConfig, Config, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 
@@ -344,26 +344,10 @@ impl Probe {
     pub async fn run(&self, ctx: RunContext) -> Result<RunOutput, RunError> {
         let limits = ctx.limits;
         let output = CapturedOutput::new(OUTPUT_CAPTURE_BYTES);
-        let mut store = wasmtime::Store::new(
-            &self.engine,
-            RunState {
-                probe: self.name.clone(),
-                api: ctx.api,
-                config: ctx.config,
-                limits: limits::RunLimiter::new(limits.memory_bytes),
-                // No preopened directories, environment, arguments or sockets: a probe reaches
-                // the world only through the imports in its WIT world.
-                wasi: WasiCtxBuilder::new().stdout(output.clone()).stderr(output.clone()).build(),
-                table: ResourceTable::new(),
-                max_api_calls: limits.max_api_calls,
-                api_calls: 0,
-                api_failures: 0,
-                halted: None,
-                scratch: ctx.scratch,
-                allow: ctx.allow,
-                denied: ctx.denied,
-            },
-        );
+        // No preopened directories, environment, arguments or sockets: a probe reaches the
+        // world only through the imports in its WIT world.
+        let wasi = WasiCtxBuilder::new().stdout(output.clone()).stderr(output.clone()).build();
+        let mut store = wasmtime::Store::new(&self.engine, RunState::new(self.name.clone(), ctx, wasi));
         store.limiter(|s| &mut s.limits);
         // Each epoch tick that finds the guest running costs it one tick of its CPU budget, and
         // yields to the runtime so the wall-clock timeout (and everything else) gets to run.
@@ -419,24 +403,8 @@ impl Probe {
     /// When instantiation or the call traps.
     #[doc(hidden)]
     pub async fn run_floor(&self, ctx: RunContext) -> anyhow::Result<bool> {
-        let mut store = wasmtime::Store::new(
-            &self.engine,
-            RunState {
-                probe: self.name.clone(),
-                api: ctx.api,
-                config: ctx.config,
-                limits: limits::RunLimiter::new(ctx.limits.memory_bytes),
-                wasi: WasiCtxBuilder::new().build(),
-                table: ResourceTable::new(),
-                max_api_calls: ctx.limits.max_api_calls,
-                api_calls: 0,
-                api_failures: 0,
-                halted: None,
-                scratch: ctx.scratch,
-                allow: ctx.allow,
-                denied: ctx.denied,
-            },
-        );
+        let wasi = WasiCtxBuilder::new().build();
+        let mut store = wasmtime::Store::new(&self.engine, RunState::new(self.name.clone(), ctx, wasi));
         // The engine checks epochs; a deadline that never comes (the ticker adds one per 10 ms)
         // is the cheapest way to ignore them. (`u64::MAX` would wrap around the current epoch.)
         store.set_epoch_deadline(1 << 62);

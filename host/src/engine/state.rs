@@ -26,6 +26,27 @@ pub(crate) struct RunState {
     pub(crate) denied: Arc<std::sync::atomic::AtomicU64>,
 }
 
+impl RunState {
+    /// The state for one run of `probe` with `ctx`, its WASI context already built.
+    pub(crate) fn new(probe: Arc<str>, ctx: super::RunContext, wasi: WasiCtx) -> Self {
+        Self {
+            probe,
+            api: ctx.api,
+            config: ctx.config,
+            limits: RunLimiter::new(ctx.limits.memory_bytes),
+            wasi,
+            table: ResourceTable::new(),
+            max_api_calls: ctx.limits.max_api_calls,
+            api_calls: 0,
+            api_failures: 0,
+            halted: None,
+            scratch: ctx.scratch,
+            allow: ctx.allow,
+            denied: ctx.denied,
+        }
+    }
+}
+
 impl WasiView for RunState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }

@@ -23,7 +23,9 @@ pub(super) fn encode(families: &[MetricFamily]) -> String {
                 SampleValue::Number(v) => {
                     out.push_str(&name);
                     write_labels(&mut out, &sample.labels, None);
-                    let _ = writeln!(out, " {}", float(*v));
+                    out.push(' ');
+                    write_float(&mut out, *v);
+                    out.push('\n');
                 }
                 SampleValue::Histogram(h) => {
                     for &(bound, cumulative) in &h.buckets {
@@ -33,7 +35,9 @@ pub(super) fn encode(families: &[MetricFamily]) -> String {
                     }
                     let _ = write!(out, "{name}_sum");
                     write_labels(&mut out, &sample.labels, None);
-                    let _ = writeln!(out, " {}", float(h.sum));
+                    out.push(' ');
+                    write_float(&mut out, h.sum);
+                    out.push('\n');
                     let _ = write!(out, "{name}_count");
                     write_labels(&mut out, &sample.labels, None);
                     let _ = writeln!(out, " {}", h.count);
@@ -57,13 +61,19 @@ fn write_labels(out: &mut String, labels: &[(String, String)], le: Option<&str>)
         first = false;
         out.push_str(name);
         out.push_str("=\"");
-        for c in value.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '"' => out.push_str("\\\""),
-                '\n' => out.push_str("\\n"),
-                c => out.push(c),
+        // Most values need no escaping: copy them whole (this runs for every series of every
+        // scrape's self-metrics).
+        if value.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n')) {
+            for c in value.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '"' => out.push_str("\\\""),
+                    '\n' => out.push_str("\\n"),
+                    c => out.push(c),
+                }
             }
+        } else {
+            out.push_str(value);
         }
         out.push('"');
     }
@@ -77,12 +87,19 @@ fn escape_help(help: &str) -> String {
 
 /// Go-parsable floats: `+Inf`, `-Inf`, `NaN`, otherwise Rust's shortest round-trip form.
 fn float(v: f64) -> String {
+    let mut out = String::new();
+    write_float(&mut out, v);
+    out
+}
+
+/// [`float`] written straight into `out` (no allocation per sample).
+fn write_float(out: &mut String, v: f64) {
     if v == f64::INFINITY {
-        "+Inf".into()
+        out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
+        out.push_str("-Inf");
     } else {
-        format!("{v:?}")
+        let _ = write!(out, "{v:?}");
     }
 }
 

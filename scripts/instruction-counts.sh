@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 profile=(--profile bench) low=100 high=400 variants=(0 1 2 3)
 if [ "${1:-}" = "--smoke" ]; then
-    profile=(--profile dev) low=3 high=6 variants=(0)
+    profile=(--profile dev) low=10 high=60 variants=(0)
 fi
 bench=$(cargo bench "${profile[@]}" -p probe-host --bench perf --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys

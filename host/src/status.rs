@@ -119,12 +119,12 @@ impl ProbeSlot {
         if !cache.of.as_ref().is_some_and(|of| Arc::ptr_eq(of, families)) {
             *cache = Encoded { of: Some(families.clone()), by_format: Vec::new() };
         }
-        if let Some((_, bytes)) = cache.by_format.iter().find(|(f, _)| *f == format) {
-            return bytes.clone();
+        if let Some((_, chunk)) = cache.by_format.iter().find(|(f, _)| *f == format) {
+            return chunk.clone();
         }
-        let bytes = Arc::new(encode(families));
-        cache.by_format.push((format, bytes.clone()));
-        bytes
+        let chunk = Arc::new(encode(families));
+        cache.by_format.push((format, chunk.clone()));
+        chunk
     }
 
     /// A newer version was refused; this one keeps running. The same refusal seen again (every

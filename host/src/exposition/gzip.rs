@@ -14,7 +14,7 @@ use flate2::{Compression, write::DeflateEncoder};
 use std::io::Write;
 
 /// One chunk's deflate stream: byte-aligned, no final block, no history shared with others.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Deflated {
     bytes: Vec<u8>,
     crc: u32,

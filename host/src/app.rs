@@ -59,6 +59,8 @@ impl Drop for RunningHost {
 /// When the probe set is unusable (two probes share a name), the engine or the API client
 /// cannot be created, or the address cannot be bound. Probe failures are never errors here.
 pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
+    // First of all: from here on a SIGHUP asks for a reload instead of ending the process.
+    let hangup = reload::hangup_signal();
     let desired = reload::desired(&settings.probes, settings.config.as_ref()).map_err(anyhow::Error::msg)?;
     let max_memory = desired
         .iter()
@@ -86,13 +88,13 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     }));
     let supervisor = Arc::new(Supervisor::new(engine, api, sources, table.clone()));
     let reloader = Arc::new(Reloader::new(settings.probes.clone(), settings.config.clone(), supervisor, table.clone()));
-    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+    let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel(4);
     let server_settings = ServerSettings { reload: Some(reload_tx), ..settings.server.clone() };
     let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone(), server_settings))];
     let r = reloader.clone();
     tasks.push(tokio::spawn(async move {
-        r.start(desired).await;
-        r.run(reload_rx).await;
+        r.start(desired, &mut reload_rx).await;
+        r.run(reload_rx, hangup).await;
     }));
     Ok(RunningHost { addr, table, reloader, tasks })
 }

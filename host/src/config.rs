@@ -406,7 +406,39 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
 }
 
+/// Settings a reload cannot apply, because the running server, API client, caches and OCI
+/// clients were built from them at start: `(key, what a change means)`.
+pub const RESTART_KEYS: [&str; 4] = ["listen", "cache_dir", "[api]", "[oci] insecure_registries"];
+
+/// Settings a reload applies.
+pub const RELOADED_KEYS: [&str; 3] = ["[defaults]", "[oci] poll_interval", "[[probes]]"];
+
 impl Config {
+    /// The settings that differ between `self` (running) and `new` but take effect only after
+    /// a restart, named as in [`RESTART_KEYS`]; everything else a reload applies.
+    ///
+    /// Every field is named here (the destructuring has no `..`): a new setting does not
+    /// compile until it is sorted into one list or the other.
+    pub fn restart_needed(&self, new: &Config) -> Vec<&'static str> {
+        let Config { listen, cache_dir, api, defaults: _, oci, probes: _ } = self;
+        let OciConfig { insecure_registries, poll_interval: _ } = oci;
+        let mut changed = Vec::new();
+        if *listen != new.listen {
+            changed.push(RESTART_KEYS[0]);
+        }
+        if *cache_dir != new.cache_dir {
+            changed.push(RESTART_KEYS[1]);
+        }
+        // Compared as written: ApiConfig holds paths and names of secrets, never secrets.
+        if format!("{api:?}") != format!("{:?}", new.api) {
+            changed.push(RESTART_KEYS[2]);
+        }
+        if *insecure_registries != new.oci.insecure_registries {
+            changed.push(RESTART_KEYS[3]);
+        }
+        changed
+    }
+
     /// Reads and checks `path`.
     ///
     /// # Errors
@@ -507,6 +539,52 @@ mod opt_bytesize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_setting_is_either_reloaded_or_named_as_needing_a_restart() {
+        let base = r#"
+            listen = "127.0.0.1:9000"
+            cache_dir = "/var/cache/a"
+            [api]
+            base_url = "http://x/api/v0"
+            [defaults]
+            interval = "1m"
+            [oci]
+            poll_interval = "5m"
+            insecure_registries = ["r:5000"]
+            [[probes]]
+            source = "/p/a.wasm"
+        "#;
+        // (the setting's name in RESTART_KEYS or RELOADED_KEYS, the text before, after)
+        let changes = [
+            ("listen", "127.0.0.1:9000", "127.0.0.1:9001"),
+            ("cache_dir", "/var/cache/a", "/var/cache/b"),
+            ("[api]", "http://x/api/v0", "http://y/api/v0"),
+            ("[defaults]", "\"1m\"", "\"2m\""),
+            ("[oci] poll_interval", "\"5m\"", "\"1m\""),
+            ("[oci] insecure_registries", "r:5000", "r:6000"),
+            ("[[probes]]", "/p/a.wasm", "/p/b.wasm"),
+        ];
+        let all: Vec<&str> = RESTART_KEYS.iter().chain(&RELOADED_KEYS).copied().collect();
+        assert_eq!(changes.len(), all.len(), "every setting has a change here");
+        let old = Config::parse(base).expect("valid");
+        for (key, before, after) in changes {
+            assert!(all.contains(&key), "{key} is sorted into one list");
+            assert!(base.contains(before), "{key}");
+            let new = Config::parse(&base.replacen(before, after, 1)).expect("valid");
+            let named = old.restart_needed(&new);
+            if RESTART_KEYS.contains(&key) {
+                assert_eq!(named, [key], "a change to {key} is named as needing a restart");
+            } else {
+                assert!(named.is_empty(), "{key} is applied by a reload, so not named: {named:?}");
+            }
+        }
+        // The top-level keys of the file are all covered.
+        let table: toml::Table = toml::from_str(base).expect("toml");
+        for key in table.keys() {
+            assert!(all.iter().any(|k| k.split(' ').next().map(|w| w.trim_matches(['[', ']'])) == Some(key)), "{key}");
+        }
+    }
 
     #[test]
     fn parses_a_full_config() {

@@ -73,6 +73,24 @@ impl MetricFamily {
         }
     }
 
+    /// The suffixes a family of this kind owns next to its name: the series names it writes
+    /// (`_total`, `_bucket`, `_count`, `_sum`) and those OpenMetrics reserves for it
+    /// (`_created`), whether or not the host writes them. Two families whose names with these
+    /// suffixes meet would make one series name mean two things to a scraper.
+    pub fn suffixes(&self) -> &'static [&'static str] {
+        match self.kind {
+            MetricKind::Gauge => &[""],
+            MetricKind::Counter => &["", "_total", "_created"],
+            MetricKind::Histogram => &["", "_bucket", "_count", "_sum", "_created"],
+        }
+    }
+
+    /// Every series name the family claims in an exposition: its name with each of
+    /// [`MetricFamily::suffixes`].
+    pub fn claimed_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.suffixes().iter().map(|suffix| format!("{}{suffix}", self.name))
+    }
+
     /// How many series the family exposes (a histogram counts once).
     pub fn series_count(&self) -> usize {
         self.samples.len()

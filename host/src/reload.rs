@@ -19,7 +19,30 @@ use tokio::sync::{Notify, mpsc, oneshot};
 const DEBOUNCE: Duration = Duration::from_millis(500);
 
 /// A `POST /-/reload`: answered with the reload's outcome.
-pub type ReloadRequest = oneshot::Sender<Result<(), String>>;
+pub type ReloadRequest = oneshot::Sender<ReloadOutcome>;
+
+/// How a requested reload went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReloadOutcome {
+    /// Applied; the settings named changed too, and take effect only after a restart.
+    Applied { restart_needed: Vec<&'static str> },
+    /// The new configuration was rejected (the reason names the file); the running one stays.
+    Rejected(String),
+    /// The first load of the probes is still under way (a slow registry, a cold compile).
+    Starting,
+}
+
+/// SIGHUP, listened for from the moment this is called: a signal that arrives while the first
+/// load is under way waits for it instead of killing the process (SIGHUP's default action).
+pub fn hangup_signal() -> Option<tokio::signal::unix::Signal> {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGHUP: {e}");
+            None
+        }
+    }
+}
 
 /// What decides the desired set of probes.
 #[derive(Debug, Clone)]
@@ -41,6 +64,8 @@ pub struct Reloader {
     supervisor: Arc<Supervisor>,
     table: Arc<ProbeTable>,
     config: Mutex<Option<Config>>,
+    /// How often tags are resolved again: `[oci] poll_interval`, applied by reloads.
+    poll_interval: Mutex<Duration>,
     changed: Arc<Notify>,
     watcher: Mutex<Option<Watcher>>,
 }
@@ -58,10 +83,12 @@ impl Reloader {
         supervisor: Arc<Supervisor>,
         table: Arc<ProbeTable>,
     ) -> Self {
+        let poll_interval = config.as_ref().map_or(sources.oci_poll_interval, |c| c.oci.poll_interval);
         Self {
             sources,
             supervisor,
             table,
+            poll_interval: Mutex::new(poll_interval),
             config: Mutex::new(config),
             changed: Arc::new(Notify::new()),
             watcher: Mutex::new(None),
@@ -72,43 +99,69 @@ impl Reloader {
         desired(&self.sources, config)
     }
 
-    /// Loads the first set of probes and watches their sources.
-    pub async fn start(&self, desired: Vec<Desired>) {
+    /// Loads the first set of probes and watches their sources. Reload requests that arrive
+    /// meanwhile are answered [`ReloadOutcome::Starting`] (SIGHUPs wait for [`Reloader::run`]).
+    pub async fn start(&self, desired: Vec<Desired>, requests: &mut mpsc::Receiver<ReloadRequest>) {
         self.rewatch(&desired);
-        self.supervisor.apply(desired).await;
+        let load = self.supervisor.apply(desired);
+        tokio::pin!(load);
+        loop {
+            tokio::select! {
+                () = &mut load => return,
+                Some(reply) = requests.recv() => {
+                    let _ = reply.send(ReloadOutcome::Starting);
+                }
+            }
+        }
     }
 
     /// Re-reads the configuration file and applies it; on error keeps everything as it is.
-    ///
-    /// # Errors
-    /// The reason the new configuration was rejected, naming the file.
-    pub async fn reload_config(&self) -> Result<(), String> {
+    /// Returns [`ReloadOutcome::Applied`] (naming the changed settings that need a restart) or
+    /// [`ReloadOutcome::Rejected`] with the reason, naming the file.
+    pub async fn reload_config(&self) -> ReloadOutcome {
         let result = self.try_reload_config().await;
         self.table.record_reload(result.is_ok());
-        match &result {
-            Ok(()) => tracing::info!("configuration reloaded"),
-            Err(e) => tracing::error!("configuration reload failed, keeping the running configuration: {e}"),
+        match result {
+            Ok(restart_needed) if restart_needed.is_empty() => {
+                tracing::info!("configuration reloaded");
+                ReloadOutcome::Applied { restart_needed }
+            }
+            Ok(restart_needed) => {
+                tracing::warn!(
+                    "configuration reloaded; changes to {} take effect after a restart",
+                    restart_needed.join(", ")
+                );
+                ReloadOutcome::Applied { restart_needed }
+            }
+            Err(e) => {
+                tracing::error!("configuration reload failed, keeping the running configuration: {e}");
+                ReloadOutcome::Rejected(e)
+            }
         }
-        result
     }
 
-    async fn try_reload_config(&self) -> Result<(), String> {
+    async fn try_reload_config(&self) -> Result<Vec<&'static str>, String> {
         let new = match &self.sources.config_path {
             Some(path) => Some(Config::load(path).map_err(|e| e.to_string())?),
             None => None,
         };
         let desired = self.desired(new.as_ref())?;
-        if let (Some(old), Some(new)) = (&*self.config.lock().unwrap_or_else(PoisonError::into_inner), &new) {
-            // These are wired into the running server and API client at start.
-            let fixed = |c: &Config| format!("{:?} {:?} {:?}", c.listen, c.cache_dir, c.api);
-            if fixed(old) != fixed(new) {
-                tracing::warn!("`listen`, `cache_dir` and `[api]` changes take effect after a restart");
-            }
+        let restart_needed = match (&*self.config.lock().unwrap_or_else(PoisonError::into_inner), &new) {
+            (Some(old), Some(new)) => old.restart_needed(new),
+            _ => Vec::new(),
+        };
+        if let Some(new) = &new {
+            *self.poll_interval.lock().unwrap_or_else(PoisonError::into_inner) = new.oci.poll_interval;
         }
         self.rewatch(&desired);
         *self.config.lock().unwrap_or_else(PoisonError::into_inner) = new;
         self.supervisor.apply(desired).await;
-        Ok(())
+        Ok(restart_needed)
+    }
+
+    /// How often `oci://` tags are resolved again, as last configured.
+    pub fn poll_interval(&self) -> Duration {
+        *self.poll_interval.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Re-reads every source with the current configuration (after a file change or on the
@@ -152,19 +205,22 @@ impl Reloader {
             .is_some_and(|c| c.probes.iter().any(|p| p.source.starts_with("oci://") && !p.source.contains('@')))
     }
 
-    /// Handles reload triggers until the task is dropped.
-    pub async fn run(self: Arc<Self>, mut requests: mpsc::Receiver<ReloadRequest>) {
-        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGHUP: {e}");
-                None
-            }
-        };
-        let mut poll = tokio::time::interval(self.sources.oci_poll_interval);
-        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        poll.tick().await;
+    /// Handles reload triggers until the task is dropped. `hangup` is [`hangup_signal`], taken
+    /// before the first load so a SIGHUP sent during it is applied here, after it.
+    pub async fn run(
+        self: Arc<Self>,
+        mut requests: mpsc::Receiver<ReloadRequest>,
+        mut hangup: Option<tokio::signal::unix::Signal>,
+    ) {
+        let mut period = self.poll_interval();
+        let mut poll = poll_timer(period).await;
         loop {
+            // A reload may have changed `[oci] poll_interval`: the next poll follows it.
+            if self.poll_interval() != period {
+                period = self.poll_interval();
+                tracing::info!("resolving OCI tags every {period:?}");
+                poll = poll_timer(period).await;
+            }
             tokio::select! {
                 Some(()) = async { match &mut hangup { Some(h) => h.recv().await, None => None } } => {
                     tracing::info!("SIGHUP: reloading the configuration");
@@ -187,6 +243,14 @@ impl Reloader {
             }
         }
     }
+}
+
+/// An interval timer whose first tick is one `period` from now.
+async fn poll_timer(period: Duration) -> tokio::time::Interval {
+    let mut poll = tokio::time::interval(period);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    poll.tick().await;
+    poll
 }
 
 /// The desired probes for `config`: its entries, then the directory's files; this shard's only.

@@ -4,7 +4,7 @@
 use crate::api::PotatoApi;
 use crate::engine::{Probe, RunContext, RunLimits, Scratch};
 use crate::probe::ProbeSpec;
-use crate::status::ProbeSlot;
+use crate::status::{MAX_MESSAGE_BYTES, ProbeSlot, bounded};
 use crate::validate::{OutputLimits, validate};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
@@ -60,6 +60,9 @@ pub async fn run_once(
             cpu: settings.cpu,
             memory_bytes: settings.memory,
             max_api_calls: settings.max_api_calls,
+            max_families: settings.max_families,
+            max_samples: settings.max_samples,
+            max_output_bytes: settings.max_output_size,
         },
         scratch: scratch.clone(),
         allow: settings.allow.as_deref().map(Into::into),
@@ -83,17 +86,23 @@ pub async fn run_once(
                 true
             }
             Err(invalid) => {
-                tracing::warn!(probe = %spec.name, "run rejected: invalid output: {invalid}");
-                slot.record_failure("invalid_output", format!("invalid output: {invalid}"), elapsed);
+                fail(slot, "invalid_output", &format!("invalid output: {invalid}"), elapsed);
                 false
             }
         },
         Err(err) => {
-            tracing::warn!(probe = %spec.name, "run failed: {err}");
-            slot.record_failure(err.kind(), err.to_string(), elapsed);
+            fail(slot, err.kind(), &err.to_string(), elapsed);
             false
         }
     }
+}
+
+/// Logs and records a failed run. What the probe controls in the message (its error text, a
+/// label value) is cut to [`MAX_MESSAGE_BYTES`] before it reaches either.
+fn fail(slot: &ProbeSlot, result: &'static str, message: &str, elapsed: Duration) {
+    let message = bounded(message, MAX_MESSAGE_BYTES);
+    tracing::warn!(probe = %slot.name, "run failed ({result}): {message}");
+    slot.record_failure(result, message, elapsed);
 }
 
 fn start_jitter(spec: &ProbeSpec) -> Duration {

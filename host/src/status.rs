@@ -12,6 +12,21 @@ use std::time::{Duration, SystemTime};
 pub const RESULTS: [&str; 9] =
     ["success", "timeout", "cpu", "memory", "trap", "api_limit", "api_error", "probe_error", "invalid_output"];
 
+/// Bytes of a message kept in a probe's status (and shown on `/`, and logged): a probe's own
+/// error text is cut to [`crate::engine::MAX_ERROR_BYTES`] first, this leaves room for the
+/// host's words around it. A probe decides what its errors say, not how much the host keeps.
+pub const MAX_MESSAGE_BYTES: usize = crate::engine::MAX_ERROR_BYTES + 1024;
+
+/// `text` cut to at most `max` bytes (on a character boundary); when cut, followed by how many
+/// bytes were dropped.
+pub fn bounded(text: &str, max: usize) -> String {
+    let kept = crate::engine::truncate(text, max);
+    if kept.len() == text.len() {
+        return text.to_string();
+    }
+    format!("{kept}… ({} bytes dropped)", text.len() - kept.len())
+}
+
 /// One probe's slot in the table.
 #[derive(Debug)]
 pub struct ProbeSlot {
@@ -38,14 +53,15 @@ struct Encoded {
 #[derive(Debug, Clone, Default)]
 pub struct ProbeStatus {
     /// Set when the component could not be loaded; the probe never runs.
-    pub load_error: Option<String>,
+    pub load_error: Option<Arc<str>>,
     /// How long reading and compiling (or fetching from the compile cache) took.
     pub load_duration: Option<Duration>,
     /// The families of the last run, if it succeeded. Cleared when a run fails: stale values
     /// are never served as if they were fresh.
     pub families: Option<Arc<Vec<MetricFamily>>>,
     pub runs: BTreeMap<&'static str, u64>,
-    pub last_error: Option<String>,
+    /// Why the last run failed, cut to [`MAX_MESSAGE_BYTES`]. Shared, not copied, by readers.
+    pub last_error: Option<Arc<str>>,
     pub last_duration: Option<Duration>,
     pub last_success: Option<SystemTime>,
     pub last_api_calls: u32,
@@ -53,7 +69,7 @@ pub struct ProbeStatus {
     pub consecutive_failures: u32,
     /// Why the newest version of the probe's source was not taken (it did not compile, fit
     /// the world or could be fetched); this version keeps running. Cleared by a good version.
-    pub update_error: Option<String>,
+    pub update_error: Option<Arc<str>>,
     /// Versions refused that way.
     pub update_failures: u64,
 }
@@ -104,7 +120,7 @@ impl ProbeSlot {
     }
 
     pub fn set_load_error(&self, message: String) {
-        self.lock().load_error = Some(message);
+        self.lock().load_error = Some(bounded(&message, MAX_MESSAGE_BYTES).into());
     }
 
     /// `families` (this slot's current ones) in `format`: encoded by `encode` once per run and
@@ -130,9 +146,10 @@ impl ProbeSlot {
     /// A newer version was refused; this one keeps running. The same refusal seen again (every
     /// rescan re-reads the sources) is counted once.
     pub fn set_update_error(&self, message: String) {
+        let message = bounded(&message, MAX_MESSAGE_BYTES);
         let mut s = self.lock();
         if s.update_error.as_deref() != Some(message.as_str()) {
-            s.update_error = Some(message);
+            s.update_error = Some(message.into());
             s.update_failures += 1;
         }
     }
@@ -157,7 +174,7 @@ impl ProbeSlot {
         debug_assert!(RESULTS.contains(&result));
         let mut s = self.lock();
         s.families = None;
-        s.last_error = Some(message);
+        s.last_error = Some(bounded(&message, MAX_MESSAGE_BYTES).into());
         s.last_duration = Some(duration);
         s.consecutive_failures += 1;
         *s.runs.entry(result).or_default() += 1;

@@ -2,7 +2,7 @@
 //! probe can never make `/metrics` unparseable for the scraper.
 
 use crate::model::{MetricFamily, MetricKind, SampleValue};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Names a probe may not use: the host's own metrics live under this prefix.
 pub const RESERVED_PREFIX: &str = "probe_host_";
@@ -54,24 +54,41 @@ pub struct InvalidOutput {
 pub fn validate(families: &[MetricFamily], limits: &OutputLimits) -> Result<(), InvalidOutput> {
     let whole = |reason: String| InvalidOutput { family: "*".into(), reason };
     if families.len() > limits.max_families {
-        return Err(whole(format!("{} families, over the cap of {}", families.len(), limits.max_families)));
+        return Err(whole(format!(
+            "{} families, over the cap of {} (max_families)",
+            families.len(),
+            limits.max_families
+        )));
     }
     // Checked before any per-sample work, so a run returning millions of samples costs little.
     let samples: usize = families.iter().map(|f| f.samples.len()).sum();
     if samples > limits.max_samples {
-        return Err(whole(format!("{samples} samples, over the cap of {}", limits.max_samples)));
+        return Err(whole(format!("{samples} samples, over the cap of {} (max_samples)", limits.max_samples)));
     }
-    let mut names = HashSet::new();
+    // Every series name a family claims (`x`, `x_total`, `x_bucket`, ...), with its family: a
+    // gauge `x_total` next to a counter `x` would be two metrics under one name for a scraper.
+    let mut claimed: HashMap<String, &MetricFamily> = HashMap::new();
     let mut bytes = 0usize;
     for family in families {
         let fail = |reason: String| InvalidOutput { family: family.name.clone(), reason };
         check_family(family, limits).map_err(fail)?;
-        if !names.insert(family.name.as_str()) {
-            return Err(fail("returned twice in one run".into()));
+        for name in family.claimed_names() {
+            if let Some(other) = claimed.get(&name) {
+                return Err(fail(if other.name == family.name && other.kind == family.kind {
+                    "returned twice in one run".into()
+                } else {
+                    format!(
+                        "its series name {name:?} is also a series name of the {} family {:?} in this run",
+                        kind_name(other.kind),
+                        other.name
+                    )
+                }));
+            }
+            claimed.insert(name, family);
         }
         bytes += family_bytes(family);
         if bytes > limits.max_bytes {
-            return Err(whole(format!("output over the cap of {} bytes", limits.max_bytes)));
+            return Err(whole(format!("output over the cap of {} bytes (max_output_size)", limits.max_bytes)));
         }
     }
     Ok(())
@@ -97,7 +114,8 @@ fn check_family(family: &MetricFamily, limits: &OutputLimits) -> Result<(), Stri
     if !is_metric_name(&family.name) {
         return Err("invalid metric name: must match [a-zA-Z_:][a-zA-Z0-9_:]*".into());
     }
-    if family.name.starts_with(RESERVED_PREFIX) {
+    // A counter `probe_host` would write `probe_host_total`: every name it claims counts.
+    if family.claimed_names().any(|n| n.starts_with(RESERVED_PREFIX)) {
         return Err(format!("names starting with {RESERVED_PREFIX:?} are reserved for the host"));
     }
     if family.kind == MetricKind::Counter && family.name.ends_with("_total") {
@@ -181,6 +199,15 @@ fn check_value(kind: MetricKind, value: &SampleValue) -> Result<(), String> {
             if !h.sum.is_finite() {
                 return Err(format!("histogram sum {} must be finite", h.sum));
             }
+            // OpenMetrics 1.0: the sum is a counter unless a bucket bound is negative (then the
+            // OpenMetrics encoder leaves the sum out, as the format requires).
+            if h.sum < 0.0 && h.buckets.first().is_some_and(|&(bound, _)| bound >= 0.0) {
+                return Err(format!(
+                    "histogram sum {} is negative with no negative bucket bound: observations below 0 \
+                     need a bucket bound below 0",
+                    h.sum
+                ));
+            }
             for pair in h.buckets.windows(2) {
                 let ((b0, c0), (b1, c1)) = (pair[0], pair[1]);
                 if b0.is_nan() || b0 >= b1 {
@@ -199,6 +226,14 @@ fn check_value(kind: MetricKind, value: &SampleValue) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn kind_name(kind: MetricKind) -> &'static str {
+    match kind {
+        MetricKind::Gauge => "gauge",
+        MetricKind::Counter => "counter",
+        MetricKind::Histogram => "histogram",
+    }
 }
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
@@ -284,6 +319,53 @@ mod tests {
             validate_default(&[hist(vec![(1.0, 3), (f64::INFINITY, 2)], 2)]).unwrap_err().reason.contains("cumulative")
         );
         assert!(validate_default(&[hist(vec![(f64::INFINITY, 2)], 3)]).unwrap_err().reason.contains("differs"));
+    }
+
+    fn hist(name: &str, buckets: Vec<(f64, u64)>, sum: f64) -> MetricFamily {
+        let count = buckets.last().map_or(0, |b| b.1);
+        MetricFamily {
+            samples: vec![Sample { labels: vec![], value: SampleValue::Histogram(Histogram { buckets, sum, count }) }],
+            ..MetricFamily::new(name, "help", MetricKind::Histogram)
+        }
+    }
+
+    #[test]
+    fn series_names_are_unique_across_suffixes_in_one_run() {
+        let mut counter = MetricFamily::new("x", "help", MetricKind::Counter);
+        counter.push(&[], 1.0);
+        let clash = |other: MetricFamily| {
+            let err = validate_default(&[counter.clone(), other.clone()]).unwrap_err();
+            assert!(err.reason.contains("is also a series name of the counter family \"x\""), "{err}");
+            // The other order is caught too.
+            let err = validate_default(&[other, counter.clone()]).unwrap_err();
+            assert!(err.reason.contains("is also a series name"), "{err}");
+        };
+        clash(gauge("x_total"));
+        clash(gauge("x_created"));
+        clash(gauge("x"));
+        let histogram = hist("h", vec![(f64::INFINITY, 1)], 1.0);
+        for series in ["h_bucket", "h_count", "h_sum", "h_created", "h"] {
+            let err = validate_default(&[histogram.clone(), gauge(series)]).unwrap_err();
+            assert!(err.reason.contains("histogram family \"h\""), "{series}: {err}");
+        }
+        // Names that only look alike are fine.
+        assert_eq!(validate_default(&[counter.clone(), gauge("x_totals"), gauge("xtotal")]), Ok(()));
+    }
+
+    #[test]
+    fn a_suffixed_series_may_not_enter_the_reserved_prefix() {
+        let mut counter = MetricFamily::new("probe_host", "help", MetricKind::Counter);
+        counter.push(&[], 1.0);
+        assert!(validate_default(&[counter]).unwrap_err().reason.contains("reserved"));
+        assert_eq!(validate_default(&[gauge("probe_host")]), Ok(()));
+    }
+
+    #[test]
+    fn a_negative_histogram_sum_needs_a_negative_bound() {
+        let err = validate_default(&[hist("h", vec![(0.0, 1), (f64::INFINITY, 1)], -1.0)]).unwrap_err();
+        assert!(err.reason.contains("negative"), "{err}");
+        assert_eq!(validate_default(&[hist("h", vec![(-1.0, 1), (f64::INFINITY, 1)], -3.0)]), Ok(()));
+        assert_eq!(validate_default(&[hist("h", vec![(-1.0, 1), (f64::INFINITY, 1)], 3.0)]), Ok(()));
     }
 
     #[test]

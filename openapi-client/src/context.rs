@@ -30,6 +30,9 @@ pub enum Outcome {
     Status(u16),
     /// No complete answer: connection failure, timeout, or a body that did not arrive whole.
     Failed,
+    /// The caller gave up before the answer was complete (a probe run hit its timeout): the
+    /// request was sent, so it is counted too.
+    Cancelled,
 }
 
 /// Told about every request actually sent (retries included), for request metrics.

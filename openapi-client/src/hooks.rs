@@ -70,15 +70,15 @@ impl ClientHooks<crate::ClientContext> for Client {
 impl Client {
     /// Sends one request, reads its body up to the cap and tells the observer how it went.
     async fn send(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
-        let started = Instant::now();
+        // Reports the request even when this future is dropped half-way (the caller's run
+        // timed out): it was sent, and the target saw it.
+        let mut report = Report { client: self, operation: info.operation_id, started: Instant::now(), done: false };
         let result = self.send_capped(request).await;
-        if let Some(observer) = &self.inner().observer {
-            let outcome = match &result {
-                Ok(r) if !r.headers().contains_key(MARKER) => Outcome::Status(r.status().as_u16()),
-                _ => Outcome::Failed,
-            };
-            observer.request_done(info.operation_id, outcome, started.elapsed());
-        }
+        let outcome = match &result {
+            Ok(r) if !r.headers().contains_key(MARKER) => Outcome::Status(r.status().as_u16()),
+            _ => Outcome::Failed,
+        };
+        report.finish(outcome);
         result
     }
 
@@ -111,6 +111,32 @@ impl Client {
         *rebuilt.status_mut() = status;
         *rebuilt.headers_mut() = headers;
         Ok(reqwest::Response::from(rebuilt))
+    }
+}
+
+/// Tells the observer about one request exactly once: its outcome, or `Cancelled` if dropped
+/// before it had one.
+struct Report<'a> {
+    client: &'a Client,
+    operation: &'static str,
+    started: Instant,
+    done: bool,
+}
+
+impl Report<'_> {
+    fn finish(&mut self, outcome: Outcome) {
+        self.done = true;
+        if let Some(observer) = &self.client.inner().observer {
+            observer.request_done(self.operation, outcome, self.started.elapsed());
+        }
+    }
+}
+
+impl Drop for Report<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.finish(Outcome::Cancelled);
+        }
     }
 }
 

@@ -6,6 +6,8 @@
 mod api;
 mod cache;
 mod cli;
+mod conformance;
+mod containment;
 mod credentials;
 mod deploy;
 mod end_to_end;

@@ -3,36 +3,11 @@
 //! OpenMetrics parser (both from PyPI, tests/scrapers/requirements.txt). Values are checked
 //! against the simulator's data set.
 
-use crate::support;
+use crate::support::{self, checkers::python};
 use potato_sim::{DEFAULT_SEED, Dataset};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// A Python with the Datadog check and prometheus_client, installed once into target/dd-venv.
-fn python() -> &'static PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let venv = support::repo_root().join("target/dd-venv");
-        let python = venv.join("bin/python");
-        let ready = Command::new(&python)
-            .args(["-c", "import datadog_checks.base, prometheus_client"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ready {
-            let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().is_ok_and(|s| s.success())
-                && Command::new(venv.join("bin/pip"))
-                    .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-                    .arg(support::repo_root().join("tests/scrapers/requirements.txt"))
-                    .status()
-                    .is_ok_and(|s| s.success());
-            assert!(ok, "cannot install tests/scrapers/requirements.txt into {}", venv.display());
-        }
-        python
-    })
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")

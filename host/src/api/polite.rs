@@ -81,11 +81,7 @@ impl Gate {
         operation: &'static str,
         send: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
-        if let Some(left) = self.blocked_for(operation) {
-            self.stats.retry_after_refusal(operation);
-            // Round up: "retry after 0 s" would invite a retry that is refused again.
-            return Err(ApiError::RateLimited(u32::try_from(left.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)));
-        }
+        self.check_hold(operation)?;
         let asked = Instant::now();
         let mut waited = false;
         let _permit = match self.permits.try_acquire() {
@@ -104,12 +100,26 @@ impl Gate {
         }
         if waited {
             self.stats.limit_wait(asked.elapsed());
+            // A 429 may have arrived while this call waited its turn: check the hold again.
+            self.check_hold(operation)?;
         }
         let result = send.await;
         if let Err(ApiError::RateLimited(secs)) = &result {
             self.block(operation, Duration::from_secs(u64::from(*secs)));
         }
         result
+    }
+
+    /// `Err(RateLimited)` with the seconds left while `operation` is held (counted).
+    fn check_hold(&self, operation: &'static str) -> Result<(), ApiError> {
+        match self.blocked_for(operation) {
+            Some(left) => {
+                self.stats.retry_after_refusal(operation);
+                // Round up: "retry after 0 s" would invite a retry that is refused again.
+                Err(ApiError::RateLimited(u32::try_from(left.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)))
+            }
+            None => Ok(()),
+        }
     }
 
     fn blocked_for(&self, operation: &'static str) -> Option<Duration> {
@@ -140,6 +150,46 @@ mod tests {
         let ms: Vec<u128> = slots.iter().map(Duration::as_millis).collect();
         // Four at once (the burst), then one every 250 ms.
         assert_eq!(ms, [0, 0, 0, 0, 250, 500, 750, 1000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_waiting_for_its_turn_when_a_429_arrives_is_not_sent() {
+        let limits = Politeness { max_concurrent_requests: 1, max_requests_per_second: None };
+        let gate = Arc::new(Gate::new(limits, Arc::default()));
+        let (answer, answered) = tokio::sync::oneshot::channel::<()>();
+        // The first call holds the only permit until it is answered with a 429.
+        let first = tokio::spawn({
+            let gate = gate.clone();
+            async move {
+                gate.send("listFarms", async {
+                    let _ = answered.await;
+                    Err::<(), _>(ApiError::RateLimited(3))
+                })
+                .await
+            }
+        });
+        tokio::task::yield_now().await;
+        // The second waits for the permit...
+        let second = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.send("listFarms", async { panic!("sent during the hold") }).await }
+        });
+        tokio::task::yield_now().await;
+        let _ = answer.send(());
+        assert_eq!(first.await.unwrap(), Err(ApiError::RateLimited(3)));
+        // ...and once it has it, the hold that began meanwhile refuses it.
+        assert_eq!(second.await.unwrap(), Err::<(), _>(ApiError::RateLimited(3)));
+        let limits = Politeness { max_concurrent_requests: 8, max_requests_per_second: Some(1.0) };
+        let gate = Gate::new(limits, Arc::default());
+        assert_eq!(gate.send("listFarms", async { Ok(1) }).await, Ok(1));
+        // This one waits a second for a rate slot; a 429 for its operation lands meanwhile.
+        let waiting = gate.send("listFarms", async { panic!("sent during the hold") });
+        let blocking = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            gate.block("listFarms", Duration::from_secs(5));
+        };
+        let (refused, ()) = tokio::join!(waiting, blocking);
+        assert_eq!(refused, Err::<(), _>(ApiError::RateLimited(5)));
     }
 
     #[tokio::test(start_paused = true)]

@@ -42,7 +42,8 @@ pub struct OperationStats {
     pub cache_misses: u64,
     /// Calls refused without a request because the API asked to wait (`Retry-After`).
     pub retry_after_refusals: u64,
-    /// Responses by HTTP status code; `"error"` when no complete response arrived.
+    /// Responses by HTTP status code; `"error"` when no complete response arrived,
+    /// `"cancelled"` when the probe's run ended (timed out) while waiting for it.
     pub responses: BTreeMap<String, u64>,
     /// Request durations: cumulative count per [`DURATION_BUCKETS`] bound, then the sum and count.
     pub duration_buckets: [u64; DURATION_BUCKETS.len()],
@@ -96,6 +97,7 @@ impl Observer for ApiStats {
         let code = match outcome {
             Outcome::Status(code) => code.to_string(),
             Outcome::Failed => "error".to_string(),
+            Outcome::Cancelled => "cancelled".to_string(),
         };
         let secs = elapsed.as_secs_f64();
         let mut s = self.lock();

@@ -189,6 +189,9 @@ const MAX_LOG_LINE: usize = 4096;
 impl log::Host for RunState {
     async fn log(&mut self, level: log::Level, message: String) {
         let message = truncate(&message, MAX_LOG_LINE);
+        if !self.charge_log(message.len()) {
+            return;
+        }
         let probe = &*self.probe;
         match level {
             log::Level::Trace => tracing::trace!(probe, "{message}"),

@@ -36,6 +36,23 @@ pub const WORLD: &str = "probe-host:probe/probe@0.1.2";
 /// Bytes of a probe's stdout/stderr kept per run; the rest is dropped (and said so in the log).
 const OUTPUT_CAPTURE_BYTES: usize = 16 * 1024;
 
+/// Bytes of a probe's `log` lines forwarded per run (each line counting [`LOG_LINE_OVERHEAD`]
+/// more); past it, lines are dropped and one line in the log says how much.
+pub const LOG_BUDGET_BYTES: usize = 16 * 1024;
+
+/// What one log line costs the budget beyond its text: an empty line is not free.
+pub const LOG_LINE_OVERHEAD: usize = 64;
+
+/// Bytes of an error message a probe returns that the host keeps (and logs and shows); the
+/// rest is dropped as soon as the run ends, and the kept text says how much.
+pub const MAX_ERROR_BYTES: usize = 4096;
+
+/// How many bytes of host memory copying a run's result out of the probe may take, per byte
+/// of its `max_output_size`: well above what any output under the cap needs (host records are
+/// larger than the text they expose), far below what a run could otherwise make the host
+/// allocate. Past it the run fails as `invalid_output`.
+const LIFT_BYTES_PER_OUTPUT_BYTE: usize = 16;
+
 /// Why a component could not become a probe. Names the cause in plain words.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -67,6 +84,8 @@ pub enum RunError {
     ApiError(String),
     #[error("collect returned an error: {0}")]
     ProbeError(String),
+    #[error("invalid output: {0}")]
+    InvalidOutput(String),
 }
 
 impl RunError {
@@ -80,6 +99,7 @@ impl RunError {
             RunError::ApiLimit(_) => "api_limit",
             RunError::ApiError(_) => "api_error",
             RunError::ProbeError(_) => "probe_error",
+            RunError::InvalidOutput(_) => "invalid_output",
         }
     }
 }
@@ -109,6 +129,13 @@ pub struct RunLimits {
     pub memory_bytes: usize,
     /// potato-api calls allowed; the call past it traps.
     pub max_api_calls: u32,
+    /// Metric families a run may return (named in the error when a result is too big to copy).
+    pub max_families: usize,
+    /// Samples over all families (named in the error when a result is too big to copy).
+    pub max_samples: usize,
+    /// The run's output cap in bytes (`max_output_size`): bounds the host memory that copying
+    /// the result out of the probe may take.
+    pub max_output_bytes: usize,
 }
 
 /// The outcome of a successful run.
@@ -364,6 +391,11 @@ impl Probe {
         });
         store.set_epoch_deadline(1);
 
+        // Guest-to-host copies (results, arguments of host calls) may allocate this much; a
+        // run returning a million samples fails here rather than making the host hold them.
+        let lift_budget = limits.max_output_bytes.saturating_mul(LIFT_BYTES_PER_OUTPUT_BYTE).max(16 << 20);
+        store.set_hostcall_fuel(lift_budget);
+
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.call_collect(&mut store).await
@@ -371,12 +403,21 @@ impl Probe {
         let result = tokio::time::timeout(limits.timeout, run).await;
         let tail = self.forward_output(&output);
         let state = store.data_mut();
+        state.report_dropped_log();
         let api_calls = state.api_calls;
         match result {
             Err(_) => Err(RunError::Timeout(limits.timeout)),
             Ok(Err(_)) if state.limits.hit.is_some() => {
                 Err(RunError::Memory(state.limits.hit.take().unwrap_or_default()))
             }
+            // wasmtime copies the whole result before the host sees any of it; a result too
+            // big to copy is over the output caps by far.
+            Ok(Err(trap)) if is_lift_budget(&trap) => Err(RunError::InvalidOutput(format!(
+                "metric family \"*\": the result is over its caps (max_families {}, max_samples {}, \
+                 max_output_size {} bytes): copying it out of the probe would take more than {lift_budget} \
+                 bytes of host memory",
+                limits.max_families, limits.max_samples, limits.max_output_bytes
+            ))),
             Ok(Err(trap)) => Err(state.halted.take().unwrap_or_else(|| {
                 if tail.is_empty() {
                     RunError::Trap(root_cause(&trap))
@@ -384,8 +425,12 @@ impl Probe {
                     RunError::Trap(format!("{}\nprobe output before the trap:\n{tail}", root_cause(&trap)))
                 }
             })),
-            Ok(Ok(Err(message))) if state.api_failures > 0 => Err(RunError::ApiError(message)),
-            Ok(Ok(Err(message))) => Err(RunError::ProbeError(message)),
+            // An error message is cut at once: the copy the host had to make of it is freed
+            // here, and only `MAX_ERROR_BYTES` of it are kept, logged and shown.
+            Ok(Ok(Err(message))) if state.api_failures > 0 => {
+                Err(RunError::ApiError(crate::status::bounded(&message, MAX_ERROR_BYTES)))
+            }
+            Ok(Ok(Err(message))) => Err(RunError::ProbeError(crate::status::bounded(&message, MAX_ERROR_BYTES))),
             Ok(Ok(Ok(families))) => Ok(RunOutput {
                 families: families.into_iter().map(convert::family_from_wit).collect(),
                 api_calls,
@@ -425,6 +470,12 @@ impl Probe {
         }
         lines[lines.len().saturating_sub(TRAP_CONTEXT_LINES)..].join("\n")
     }
+}
+
+/// Whether wasmtime refused to copy more from the guest than the store's hostcall fuel allows
+/// (its error type is private; its message is the contract).
+fn is_lift_budget(err: &wasmtime::Error) -> bool {
+    err.chain().any(|e| e.to_string().starts_with("too much data is being copied between the host and the guest"))
 }
 
 /// Lines of a probe's output quoted in a trap's error.

@@ -24,6 +24,10 @@ pub(crate) struct RunState {
     pub(crate) scratch: super::Scratch,
     pub(crate) allow: Option<Arc<[String]>>,
     pub(crate) denied: Arc<std::sync::atomic::AtomicU64>,
+    /// What is left of this run's log budget ([`super::LOG_BUDGET_BYTES`]).
+    pub(crate) log_budget: usize,
+    /// Bytes of log lines dropped once the budget ran out.
+    pub(crate) log_dropped: usize,
 }
 
 impl RunState {
@@ -43,6 +47,35 @@ impl RunState {
             scratch: ctx.scratch,
             allow: ctx.allow,
             denied: ctx.denied,
+            log_budget: super::LOG_BUDGET_BYTES,
+            log_dropped: 0,
+        }
+    }
+
+    /// Takes a log line's cost from the budget; `false` when it does not fit (it is dropped).
+    pub(crate) fn charge_log(&mut self, bytes: usize) -> bool {
+        let cost = bytes.saturating_add(super::LOG_LINE_OVERHEAD);
+        if cost <= self.log_budget {
+            self.log_budget -= cost;
+            true
+        } else {
+            // Nothing more gets through in this run, even a short line: one gap, said once.
+            self.log_budget = 0;
+            self.log_dropped = self.log_dropped.saturating_add(bytes);
+            false
+        }
+    }
+
+    /// After the run: one line saying how much of the probe's log was dropped, if any.
+    pub(crate) fn report_dropped_log(&mut self) {
+        if self.log_dropped > 0 {
+            tracing::warn!(
+                probe = %self.probe,
+                "dropped {} bytes of log lines past the {}-byte budget of one run",
+                self.log_dropped,
+                super::LOG_BUDGET_BYTES
+            );
+            self.log_dropped = 0;
         }
     }
 }

@@ -80,6 +80,9 @@ pub fn render(table: &ProbeTable, format: Format) -> String {
 /// between two runs reuses the bytes, and their gzip form); only the self-metrics, which change
 /// all the time, and families cut by a name collision are encoded per scrape.
 pub fn snapshot(table: &ProbeTable, format: Format) -> Body {
+    // Series names served so far. A family is served only if none of the names it claims
+    // (`x`, `x_total`, `x_bucket`, ... see `MetricFamily::claimed_names`) is taken: otherwise
+    // one probe's gauge `b_total` would overwrite another's counter `b` in the scraper.
     let mut taken: HashSet<String> = HashSet::new();
     let mut parts = Vec::new();
     let mut rows = Vec::new();
@@ -87,17 +90,20 @@ pub fn snapshot(table: &ProbeTable, format: Format) -> Body {
         let status = slot.status();
         let mut conflicts = 0;
         if let Some(families) = &status.families {
-            if families.iter().all(|f| !taken.contains(&f.name)) {
+            let free = |f: &MetricFamily| f.claimed_names().all(|n| !taken.contains(&n));
+            if families.iter().all(free) {
                 parts.push(slot.encoded(families, format, |f| Chunk::new(encode(f, format))));
+                taken.extend(families.iter().flat_map(MetricFamily::claimed_names));
             } else {
-                let kept: Vec<MetricFamily> = families.iter().filter(|f| !taken.contains(&f.name)).cloned().collect();
+                let kept: Vec<MetricFamily> = families.iter().filter(|f| free(f)).cloned().collect();
                 conflicts = families.len() - kept.len();
+                taken.extend(kept.iter().flat_map(MetricFamily::claimed_names));
                 parts.push(Arc::new(Chunk::new(encode(&Arc::new(kept), format))));
             }
-            taken.extend(families.iter().map(|f| f.name.clone()));
         }
         rows.push((slot.clone(), status, conflicts));
     }
+    // Self-metrics cannot clash: probes' claimed names never start with `probe_host_`.
     let mut own = encode(&Arc::new(self_metrics::families(&rows, table)), format);
     if format == Format::OpenMetrics {
         own.push_str("# EOF\n");
@@ -135,6 +141,59 @@ mod tests {
             })
             .collect();
         ProbeTable::new(slots)
+    }
+
+    fn probe(name: &str, families: Vec<MetricFamily>) -> Arc<ProbeSlot> {
+        let slot = ProbeSlot::new(name, "test", Duration::from_secs(30));
+        slot.record_success(families, Duration::from_millis(1), 0);
+        Arc::new(slot)
+    }
+
+    fn family(name: &str, kind: MetricKind, value: f64) -> MetricFamily {
+        let mut f = MetricFamily::new(name, "A family.", kind);
+        match kind {
+            MetricKind::Histogram => f.samples.push(crate::model::Sample {
+                labels: vec![],
+                value: crate::model::SampleValue::Histogram(crate::model::Histogram {
+                    buckets: vec![(f64::INFINITY, 6)],
+                    sum: value,
+                    count: 6,
+                }),
+            }),
+            _ => f.push(&[], value),
+        }
+        f
+    }
+
+    #[test]
+    fn a_series_name_is_served_once_across_probes_whoever_claims_it() {
+        let counter = || family("b", MetricKind::Counter, 6.0);
+        let histogram = || family("b", MetricKind::Histogram, 6.0);
+        for (first, series) in [(counter(), "b_total"), (histogram(), "b_bucket"), (histogram(), "b_count")] {
+            for first_listed in [true, false] {
+                let owner = probe("owner", vec![first.clone()]);
+                let squatter = probe(
+                    "squatter",
+                    vec![family(series, MetricKind::Gauge, 666.0), family("ok", MetricKind::Gauge, 1.0)],
+                );
+                let slots = if first_listed { vec![owner, squatter] } else { vec![squatter, owner] };
+                let table = ProbeTable::new(slots);
+                for format in [Format::Text, Format::OpenMetrics] {
+                    let text = render(&table, format);
+                    let typed = text.lines().filter(|l| l.starts_with("# TYPE b")).count();
+                    assert_eq!(typed, 1, "{series}, {format:?}: one family of the two\n{text}");
+                    assert!(text.contains("\nok "), "the squatter's other family stays:\n{text}");
+                    let loser = if first_listed { "squatter" } else { "owner" };
+                    let winner = if first_listed { "owner" } else { "squatter" };
+                    let rejected = |p: &str| format!("probe_host_probe_rejected_families{{probe=\"{p}\"}} ");
+                    assert!(text.contains(&format!("{}1", rejected(loser))), "{text}");
+                    assert!(text.contains(&format!("{}0", rejected(winner))), "{text}");
+                    if first_listed {
+                        assert!(!text.contains("666"), "the squatter's value is not served:\n{text}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

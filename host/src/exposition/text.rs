@@ -48,7 +48,7 @@ pub(super) fn encode(families: &[MetricFamily]) -> String {
     out
 }
 
-fn write_labels(out: &mut String, labels: &[(String, String)], le: Option<&str>) {
+pub(super) fn write_labels(out: &mut String, labels: &[(String, String)], le: Option<&str>) {
     if labels.is_empty() && le.is_none() {
         return;
     }
@@ -86,7 +86,7 @@ fn escape_help(help: &str) -> String {
 }
 
 /// Go-parsable floats: `+Inf`, `-Inf`, `NaN`, otherwise Rust's shortest round-trip form.
-fn float(v: f64) -> String {
+pub(super) fn float(v: f64) -> String {
     let mut out = String::new();
     write_float(&mut out, v);
     out

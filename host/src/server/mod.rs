@@ -1,12 +1,14 @@
 //! The HTTP server (hyper 1): `/metrics`, `/healthz`, `/readyz` and a landing page at `/`.
 
 use crate::exposition;
+use crate::reload::ReloadOutcome;
 use crate::status::ProbeTable;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{
-    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY, WWW_AUTHENTICATE,
+    ACCEPT, ACCEPT_ENCODING, ALLOW, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER, VARY,
+    WWW_AUTHENTICATE,
 };
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -124,7 +126,7 @@ const RELOAD_PATH: &str = "/-/reload";
 /// the reason when it was rejected (the running configuration stays).
 async fn reload(settings: &ServerSettings, method: &Method) -> Response<Full<Bytes>> {
     if method != Method::POST && method != Method::PUT {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "POST to reload the configuration\n");
+        return not_allowed("POST, PUT", "POST to reload the configuration\n");
     }
     let Some(requests) = &settings.reload else {
         return text(StatusCode::NOT_FOUND, "not found\n");
@@ -134,19 +136,35 @@ async fn reload(settings: &ServerSettings, method: &Method) -> Response<Full<Byt
         return text(StatusCode::SERVICE_UNAVAILABLE, "the reloader is not running\n");
     }
     match answer.await {
-        Ok(Ok(())) => text(StatusCode::OK, "configuration reloaded\n"),
-        Ok(Err(e)) => respond(
+        Ok(ReloadOutcome::Applied { restart_needed }) if restart_needed.is_empty() => {
+            text(StatusCode::OK, "configuration reloaded\n")
+        }
+        Ok(ReloadOutcome::Applied { restart_needed }) => respond(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            format!("configuration reloaded; changes to {} take effect after a restart\n", restart_needed.join(", "))
+                .into_bytes(),
+        ),
+        Ok(ReloadOutcome::Rejected(e)) => respond(
             StatusCode::INTERNAL_SERVER_ERROR,
             "text/plain; charset=utf-8",
             format!("failed to reload the configuration: {e}\n").into_bytes(),
         ),
+        Ok(ReloadOutcome::Starting) => {
+            let mut resp = text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not reloaded: the first load of the probes is under way; try again when it is done\n",
+            );
+            resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("5"));
+            resp
+        }
         Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "the reloader stopped\n"),
     }
 }
 
 fn handle(table: &ProbeTable, settings: &ServerSettings, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are supported\n");
+        return not_allowed("GET, HEAD", "only GET and HEAD are supported\n");
     }
     match req.uri().path() {
         path if path == settings.telemetry_path => {
@@ -190,6 +208,13 @@ fn accepts_gzip(req: &Request<Incoming>) -> bool {
             (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
         },
     )
+}
+
+/// 405 with the `Allow` header RFC 9110 requires on it.
+fn not_allowed(allow: &'static str, body: &'static str) -> Response<Full<Bytes>> {
+    let mut resp = text(StatusCode::METHOD_NOT_ALLOWED, body);
+    resp.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    resp
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {

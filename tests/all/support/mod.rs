@@ -1,5 +1,6 @@
 //! Shared test support: building probes, starting the simulator and the host, scraping.
 
+pub mod checkers;
 pub mod exposition;
 pub mod pki;
 
@@ -170,6 +171,11 @@ impl Host {
         let status =
             Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().expect("kill");
         assert!(status.success());
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Whether the process is still alive.

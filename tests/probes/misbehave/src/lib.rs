@@ -6,8 +6,8 @@
 wit_bindgen::generate!({ path: "../../../wit", world: "probe-host:probe/probe", generate_all });
 
 use potato::api::potatoes::{get_health, get_potato, list_all_important_potatoes};
-use probe_host::probe::metrics::{Label, MetricType, Sample, SampleValue};
-use probe_host::probe::{config, scratch};
+use probe_host::probe::metrics::{Bucket, HistogramValue, Label, MetricType, Sample, SampleValue};
+use probe_host::probe::{config, log, scratch};
 
 struct Misbehave;
 export!(Misbehave);
@@ -74,6 +74,50 @@ impl Guest for Misbehave {
                 return Ok(vec![gauge(&name, (previous + 1) as f64)]);
             }
             "print" => println!("misbehave says hello on stdout"),
+            "big-error" => {
+                // An error message of `bytes` bytes (default 56 MiB), ending in a marker.
+                let bytes = config::get("bytes").and_then(|n| n.parse().ok()).unwrap_or(56 << 20);
+                let mut message = String::with_capacity(bytes + 16);
+                message.extend(std::iter::repeat_n('E', bytes));
+                message.push_str("END-OF-ERROR");
+                return Err(message);
+            }
+            "log-flood" => {
+                // `lines` log lines of `bytes` bytes each, then success.
+                let lines: usize = config::get("lines").and_then(|n| n.parse().ok()).unwrap_or(1000);
+                let bytes: usize = config::get("bytes").and_then(|n| n.parse().ok()).unwrap_or(4000);
+                let line = "L".repeat(bytes);
+                for i in 0..lines {
+                    log::log(log::Level::Warn, &format!("flood {i} {line}"));
+                }
+            }
+            "counter" => {
+                let name = config::get("name").unwrap_or_else(|| "misbehave_counter".into());
+                let mut family = gauge(&name, 6.0);
+                family.metric_type = MetricType::Counter;
+                return Ok(vec![family]);
+            }
+            "histogram" => {
+                let name = config::get("name").unwrap_or_else(|| "misbehave_histogram".into());
+                let lowest: f64 = config::get("lowest").and_then(|n| n.parse().ok()).unwrap_or(1.0);
+                let mut family = gauge(&name, 0.0);
+                family.metric_type = MetricType::Histogram;
+                family.samples[0].value = SampleValue::Histogram(HistogramValue {
+                    buckets: vec![
+                        Bucket { upper_bound: lowest, cumulative_count: 2 },
+                        Bucket { upper_bound: f64::INFINITY, cumulative_count: 6 },
+                    ],
+                    sum: lowest * 6.0,
+                    count: 6,
+                });
+                return Ok(vec![family]);
+            }
+            "suffix-clash" => {
+                // A counter `x` (exposed as `x_total`) and a gauge named `x_total`.
+                let mut counter = gauge("misbehave_clash", 1.0);
+                counter.metric_type = MetricType::Counter;
+                return Ok(vec![counter, gauge("misbehave_clash_total", 2.0)]);
+            }
             other => return Err(format!("unknown mode {other:?}")),
         }
         let name = config::get("name").unwrap_or_else(|| "misbehave_ok".into());

@@ -77,6 +77,14 @@ async fn hostile_probes_leave_the_host_and_the_healthy_probe_alone() {
     // (one more run may be under way when the simulator's counter is read)
     assert!(health_calls as f64 <= 200.0 * (hammer_runs + 1.0), "{health_calls} calls in {hammer_runs} runs");
 
+    // "stuck"'s requests, cut off by its run's timeout, were sent: they are counted.
+    let stuck_runs = scrape.value("probe_host_probe_runs_total", &[("probe", "stuck"), ("result", "timeout")]);
+    let cancelled = scrape.value("probe_host_api_requests_total", &[("operation", "getPotato"), ("code", "cancelled")]);
+    assert!(cancelled >= 1.0 && cancelled <= stuck_runs + 1.0, "{cancelled} cancelled in {stuck_runs} runs");
+    let timed = scrape.value("probe_host_api_request_duration_seconds_count", &[("operation", "getPotato")]);
+    assert!(timed >= cancelled, "cancelled requests are in the duration histogram too");
+    assert!(sim.requests("getPotato") as f64 <= cancelled + 1.0, "every request the simulator saw is counted");
+
     let log = host.log();
     assert!(log.contains("misbehave was told to panic"), "a probe's stderr reaches the log:\n{log}");
     assert!(!log.contains("panicked at host/"), "the host itself never panics:\n{log}");

@@ -159,3 +159,80 @@ async fn config_reload_by_sighup_and_http_good_and_bad() {
     let (status, _, _) = host.get("/-/reload", None).await;
     assert_eq!(status, 405);
 }
+
+/// A registry that takes connections and never answers, for `hold` each: the first load waits
+/// on it (a slow registry, or a cold compile of a big component, looks the same).
+fn stalling_registry(hold: Duration) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                std::thread::sleep(hold);
+                drop(conn);
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_reload_asked_for_during_the_first_load_never_kills_the_host() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("reload-starting");
+    let registry = stalling_registry(Duration::from_secs(4));
+    let api = support::api_section(&sim, dir.path());
+    let one = support::probe_entry("one", &support::probe("silos"), "");
+    let slow = format!("[[probes]]\nname = \"slow\"\nsource = \"oci://{registry}/probes/slow:v1\"\n");
+    let mut host = Host::start(&format!("{api}{one}{slow}"));
+    // The server answers from the start; the probes are still loading.
+    assert_eq!(host.get("/readyz", None).await.0, 503);
+    host.signal("HUP");
+    let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
+    assert_eq!(reply.status().as_u16(), 503, "answered at once while loading");
+    assert!(reply.headers().contains_key("retry-after"));
+    assert!(reply.text().await.expect("body").contains("first load"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(host.is_running(), "a SIGHUP during the first load must not end the process");
+    // The SIGHUP is applied once the first load is over.
+    host.wait_ready().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !host.log().contains("SIGHUP: reloading the configuration") {
+        assert!(Instant::now() < deadline, "the SIGHUP was never applied; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(host.is_running());
+    assert_eq!(host.scrape().await.value("probe_host_config_last_reload_successful", &[]), 1.0);
+}
+
+#[tokio::test]
+async fn a_reload_applies_the_oci_poll_interval_and_names_what_needs_a_restart() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("reload-keys");
+    let api = support::api_section(&sim, dir.path());
+    let one = support::probe_entry("one", &support::probe("silos"), "");
+    let host = Host::start(&format!("{api}{one}"));
+    host.wait_ready().await;
+    let reload = || async {
+        let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
+        (reply.status().as_u16(), reply.text().await.expect("body"))
+    };
+    // Applied: the poll interval (tags are then resolved at the new pace).
+    host.rewrite_config(&format!("{api}[oci]\npoll_interval = \"7s\"\n{one}"));
+    let (status, body) = reload().await;
+    assert_eq!((status, body.as_str()), (200, "configuration reloaded\n"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !host.log().contains("resolving OCI tags every 7s") {
+        assert!(Instant::now() < deadline, "the new poll interval was not applied; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Not applied, and said so: [api] and [oci] insecure_registries are built into running clients.
+    let api_changed = api.replace("[api]\n", "[api]\ntimeout = \"3s\"\n");
+    host.rewrite_config(&format!(
+        "{api_changed}[oci]\npoll_interval = \"7s\"\ninsecure_registries = [\"r:5000\"]\n{one}"
+    ));
+    let (status, body) = reload().await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("[api], [oci] insecure_registries take effect after a restart"), "{body}");
+    assert!(host.log().contains("[api], [oci] insecure_registries take effect after a restart"));
+}

@@ -31,6 +31,15 @@ async fn only_get_and_head_and_bounded_requests() {
         let post =
             raw_request(&url, b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+        // RFC 9110: a 405 names the methods that are allowed.
+        assert!(post.to_ascii_lowercase().contains("\r\nallow: get, head\r\n"), "{post}");
+        let trace = raw_request(&url, b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(
+            trace.starts_with("HTTP/1.1 405") && trace.to_ascii_lowercase().contains("allow: get, head"),
+            "{trace}"
+        );
+        let get_reload = raw_request(&url, b"GET /-/reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(get_reload.to_ascii_lowercase().contains("allow: post, put"), "{get_reload}");
         let head = raw_request(&url, b"HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assert!(head.starts_with("HTTP/1.1 200") && !head.contains("# TYPE"), "{head}");
         let huge = format!("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(64 * 1024));

@@ -294,7 +294,8 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Body> {
 /// `POST /oauth/token` with a form body: the client-credentials grant.
 async fn token_endpoint(state: &State, req: Request<Incoming>) -> Response<Body> {
     if req.method() != Method::POST {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "POST a form to the token endpoint");
+        let refused = error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "POST a form to the token endpoint");
+        return with_allow(refused, "POST");
     }
     let authorization = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = match http_body_util::BodyExt::collect(req.into_body()).await {
@@ -323,7 +324,11 @@ fn operation_id(path: &str) -> &'static str {
 
 fn route(state: &State, req: &Request<Incoming>) -> Result<Response<Body>, Reject> {
     if req.method() != Method::GET {
-        return Err(reject(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only GET is supported"));
+        // RFC 9110: a 405 says which methods the resource has.
+        return Ok(with_allow(
+            error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only GET is supported"),
+            "GET",
+        ));
     }
     let Some(path) = req.uri().path().strip_prefix(BASE_PATH) else {
         return Err(reject(StatusCode::NOT_FOUND, "not_found", "unknown path"));
@@ -377,10 +382,12 @@ fn page<T: Clone>(items: &[T], query: &Query) -> Result<(Vec<T>, Option<String>)
             }
         },
     };
+    // An empty token is the first page, as no token is (the document allows empty strings).
     let offset = match query.get("page_token") {
-        None => 0,
-        Some(raw) => match raw.strip_prefix("o").and_then(|n| n.parse::<usize>().ok()) {
-            Some(n) if n <= items.len() => n,
+        None | Some("") => 0,
+        // A token past the end (the list shrank since it was issued) is an empty last page.
+        Some(raw) => match raw.strip_prefix("o").filter(|n| n.len() <= 9).and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) => n.min(items.len()),
             _ => {
                 return Err(reject(StatusCode::BAD_REQUEST, "bad_request", "invalid page_token"));
             }
@@ -450,6 +457,11 @@ fn json<T: Serialize>(body: &T) -> Response<Body> {
 fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     let body = ApiError { code: code.to_string(), message: message.to_string() };
     respond(status, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+fn with_allow(mut resp: Response<Body>, methods: &'static str) -> Response<Body> {
+    resp.headers_mut().insert(hyper::header::ALLOW, HeaderValue::from_static(methods));
+    resp
 }
 
 fn respond(status: StatusCode, body: Vec<u8>) -> Response<Body> {

@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod conformance;
 mod containment;
+mod contract;
 mod credentials;
 mod deploy;
 mod end_to_end;

@@ -135,10 +135,11 @@ impl PotatoApi {
         page_token: Option<&str>,
     ) -> ApiResult<types::PotatoPage> {
         let limit = limit.map(limit_arg).transpose()?;
+        let token: Option<types::ListImportantPotatoesPageToken> = page_token.map(token_arg).transpose()?;
         self.shared
             .call("listImportantPotatoes", format!("{limit:?},{page_token:?}"), || {
                 self.gate.send("listImportantPotatoes", async {
-                    Ok(self.client.list_important_potatoes(limit, page_token).await?.into_inner())
+                    Ok(self.client.list_important_potatoes(limit, token.as_ref()).await?.into_inner())
                 })
             })
             .await
@@ -175,10 +176,11 @@ impl PotatoApi {
         page_token: Option<&str>,
     ) -> ApiResult<types::OrderPage> {
         let limit = limit.map(limit_arg).transpose()?;
+        let token: Option<types::ListOrdersPageToken> = page_token.map(token_arg).transpose()?;
         self.shared
             .call("listOrders", format!("{status:?},{limit:?},{page_token:?}"), || {
                 self.gate.send("listOrders", async {
-                    Ok(self.client.list_orders(limit, page_token, status).await?.into_inner())
+                    Ok(self.client.list_orders(limit, token.as_ref(), status).await?.into_inner())
                 })
             })
             .await
@@ -202,6 +204,16 @@ impl PotatoApi {
 }
 
 /// The document bounds `limit` to 1..=1000; refuse out-of-range values before sending them.
+/// A page token as the document constrains it (a token the API issued): anything else is
+/// refused here, without a request, as the API would refuse it.
+fn token_arg<T: std::str::FromStr>(token: &str) -> ApiResult<T> {
+    token.parse().map_err(|_| ApiError::Client {
+        status: 400,
+        code: "invalid_argument".into(),
+        message: format!("page token {:?} is not one the API issued", crate::engine::truncate(token, 64)),
+    })
+}
+
 fn limit_arg(limit: u32) -> ApiResult<std::num::NonZeroU32> {
     match std::num::NonZeroU32::new(limit) {
         Some(n) if limit <= 1000 => Ok(n),

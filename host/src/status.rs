@@ -35,6 +35,9 @@ pub struct ProbeSlot {
     pub interval: Duration,
     /// The component's digest (`sha256:…`), once read.
     pub digest: Option<String>,
+    /// For a probe from a registry, the digest of the manifest it resolved to: what `push`
+    /// prints and what `oci://…@sha256:…` pins.
+    pub manifest_digest: Option<String>,
     /// Calls refused because the operation is not in the probe's `allow` list.
     pub denied: Arc<std::sync::atomic::AtomicU64>,
     status: Mutex<ProbeStatus>,
@@ -93,15 +96,34 @@ impl ProbeSlot {
             source: source.into(),
             interval,
             digest: None,
+            manifest_digest: None,
             denied: Arc::default(),
             status: Mutex::new(status),
             encoded: Mutex::default(),
         }
     }
 
-    /// The same slot for a component with this digest.
-    pub fn with_digest(mut self, digest: &str) -> Self {
+    /// The same probe's counters carried over from its previous slot (a new version, new
+    /// settings, or a refused entry): counters live as long as the probe's name, so a refusal
+    /// followed by a fix between two scrapes still shows, and `rate()` sees no reset.
+    pub fn with_counters_of(self, previous: &ProbeSlot) -> Self {
+        let (runs, update_failures) = {
+            let old = previous.lock();
+            (old.runs.clone(), old.update_failures)
+        };
+        {
+            let mut s = self.lock();
+            s.runs = runs;
+            s.update_failures = update_failures;
+        }
+        Self { denied: previous.denied.clone(), ..self }
+    }
+
+    /// The same slot for a component with this digest (and, from a registry, the manifest
+    /// digest it was pulled by).
+    pub fn with_digest(mut self, digest: &str, manifest_digest: Option<&str>) -> Self {
         self.digest = Some(digest.into());
+        self.manifest_digest = manifest_digest.map(Into::into);
         self
     }
 

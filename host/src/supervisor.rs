@@ -181,28 +181,53 @@ async fn settle(
 
 async fn update(
     spec: ProbeSpec,
-    mut old: Option<Running>,
+    old: Option<Running>,
     placeholder: Arc<ProbeSlot>,
     fetched: Result<Fetched, String>,
     started: Instant,
     engine: &Arc<Engine>,
     compiled: &Compiled,
 ) -> Running {
-    let name = spec.name.clone();
     let fetched = match fetched {
         Ok(f) => f,
         Err(error) => return refuse(Desired::Spec(spec), old, placeholder, error),
     };
+    let warning = fetched.warning.clone();
+    let running = take(spec, old, placeholder, fetched, started, engine, compiled).await;
+    // The source answered from a fallback (the registry refused the credentials, the cached
+    // copy runs): the version asked for was not had, and that is counted as a refused update.
+    if let Some(warning) = warning {
+        running.slot.set_update_error(warning);
+    }
+    running
+}
+
+/// Runs `fetched` for `spec`: the running probe as it is, restarted with new settings, or a
+/// newly compiled version; `old` stays when the new one does not compile.
+async fn take(
+    spec: ProbeSpec,
+    mut old: Option<Running>,
+    placeholder: Arc<ProbeSlot>,
+    fetched: Fetched,
+    started: Instant,
+    engine: &Arc<Engine>,
+    compiled: &Compiled,
+) -> Running {
+    let name = spec.name.clone();
     let same_component = old.as_ref().is_some_and(|o| o.loaded.as_ref().is_some_and(|(_, d)| *d == fetched.digest));
     if let Some(mut old) = old.take_if(|_| same_component) {
         if old.desired == Desired::Spec(spec.clone()) {
-            // Back to (or still) the running version: any refusal of a newer one is moot.
-            old.slot.clear_update_error();
+            // Back to (or still) the running version: any refusal of a newer one is moot,
+            // unless this is the cached copy standing in for what the registry refused.
+            if fetched.warning.is_none() {
+                old.slot.clear_update_error();
+            }
             return old;
         }
         // Same component, new settings: restart it without compiling again.
         tracing::info!(probe = %name, "probe settings changed: restarting it");
-        let slot = Arc::new(slot_for(&spec).with_digest(&fetched.digest));
+        let slot = slot_for(&spec).with_digest(&fetched.digest, fetched.manifest_digest.as_deref());
+        let slot = Arc::new(slot.with_counters_of(&old.slot));
         slot.set_loaded(started.elapsed());
         old.task = None;
         return Running { desired: Desired::Spec(spec), slot, loaded: old.loaded.take(), task: None };
@@ -213,8 +238,13 @@ async fn update(
             let replaced = old.as_ref().is_some_and(|o| o.loaded.is_some());
             tracing::info!(probe = %name, source = %spec.source, digest = %fetched.digest, interval = ?spec.settings.interval, ?took,
                 "{}", if replaced { "new probe version loaded" } else { "probe loaded" });
-            // The old task stops when `old` drops here; the new one starts from a fresh slot.
-            let slot = Arc::new(slot_for(&spec).with_digest(&fetched.digest));
+            // The old task stops when `old` drops here; the new one starts from a fresh slot
+            // (fresh state, the same counters).
+            let mut slot = slot_for(&spec).with_digest(&fetched.digest, fetched.manifest_digest.as_deref());
+            if let Some(old) = &old {
+                slot = slot.with_counters_of(&old.slot);
+            }
+            let slot = Arc::new(slot);
             slot.set_loaded(took);
             Running { desired: Desired::Spec(spec), slot, loaded: Some((compiled, fetched.digest)), task: None }
         }
@@ -236,8 +266,8 @@ fn refuse(desired: Desired, old: Option<Running>, placeholder: Arc<ProbeSlot>, e
             // slot that reflects the current entry (its source and interval) instead.
             let slot = match (&old, &desired) {
                 (None, _) => placeholder,
-                (Some(_), Desired::Spec(spec)) => Arc::new(slot_for(spec)),
-                (Some(_), Desired::Broken { .. }) => Arc::new(broken_slot(&desired)),
+                (Some(old), Desired::Spec(spec)) => Arc::new(slot_for(spec).with_counters_of(&old.slot)),
+                (Some(old), Desired::Broken { .. }) => Arc::new(broken_slot(&desired).with_counters_of(&old.slot)),
             };
             slot.set_load_error(error);
             Running { desired, slot, loaded: None, task: None }

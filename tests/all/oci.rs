@@ -194,11 +194,14 @@ async fn a_tampered_manifest_fails_the_pinned_digest_even_with_a_warm_cache() {
     // refuse it, not fall back to the component the tag named before (which it has cached).
     let tagged = [("tagged", format!("oci://{reg}/probes/moving:v1"))];
     let tagged_config = oci_config(&sim, dir.path(), &cache, &tagged);
-    push(&support::probe("silos"), &format!("oci://{reg}/probes/moving:v1"));
+    // (Not silos again: pushed within the same second, its manifest would be byte for byte the
+    // one tampered with above, and the registry would serve that blob.)
+    push(&support::probe("misbehave"), &format!("oci://{reg}/probes/moving:v1"));
     {
         let host = start(&tagged_config, &cache);
         host.wait_ready().await;
-        assert_eq!(host.scrape().await.value("probe_host_probe_up", &[("probe", "tagged")]), 1.0);
+        let up = host.scrape().await.value("probe_host_probe_up", &[("probe", "tagged")]);
+        assert_eq!(up, 1.0, "{}", host.log());
     }
     push(&support::probe("inventory"), &format!("oci://{reg}/probes/moving:v1"));
     let layer = support::file_digest(&support::probe("inventory"));
@@ -250,4 +253,75 @@ async fn with_the_registry_down_probes_start_from_the_cache() {
     assert_eq!(host.scrape().await.value("probe_host_probe_loaded", &[("probe", "pinned")]), 0.0);
     let log = host.log();
     assert!(log.contains(&format!("cannot fetch the manifest from {reg}")), "{log}");
+}
+
+/// A registry that refuses every request with 401, as one does once the credentials are
+/// revoked, on `addr` (the real registry's address, so references keep naming it).
+fn refusing_registry(addr: &str) {
+    let listener = std::net::TcpListener::bind(addr).expect("bind the refusing registry");
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 4096];
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = conn.read(&mut buf);
+                let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+                let reply = format!(
+                    "HTTP/1.1 401 Unauthorized\r\nWww-Authenticate: Basic realm=\"registry\"\r\n\
+                     Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(reply.as_bytes());
+            });
+        }
+    });
+}
+
+#[tokio::test]
+async fn a_registry_refusing_the_credentials_is_an_authorization_failure_and_the_version_stays() {
+    let mut registry = Registry::start().await;
+    let reg = registry.addr.clone();
+    let manifest = push(&support::probe("silos"), &format!("oci://{reg}/probes/silos:v1"));
+    let sim = support::simulator().await;
+    let dir = TempDir::new("oci-401");
+    let cache = dir.path().join("cache");
+    let config = oci_config(&sim, dir.path(), &cache, &[("tagged", format!("oci://{reg}/probes/silos:v1"))]);
+    let host = start(&config, &cache);
+    host.wait_ready().await;
+    let scrape = host.scrape().await;
+    // Both digests are shown: the component's and the manifest's that `push` printed.
+    let info = [
+        ("probe", "tagged"),
+        ("source", &*format!("oci://{reg}/probes/silos:v1")),
+        ("digest", &*support::file_digest(&support::probe("silos"))),
+        ("manifest_digest", &*manifest),
+    ];
+    assert_eq!(scrape.value("probe_host_probe_info", &info), 1.0);
+
+    // The registry now answers 401 to everything: the running version stays, the refusal is
+    // counted once and named for what it is.
+    registry.stop();
+    refusing_registry(&reg);
+    let scrape = host
+        .wait_for("the 401 counted", |s| {
+            s.value("probe_host_probe_update_failures_total", &[("probe", "tagged")]) >= 1.0
+        })
+        .await;
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "tagged")]), 1.0);
+    let (_, _, page) = host.get("/", None).await;
+    assert!(page.contains("authorization failure"), "{page}");
+    assert!(!host.log().contains("registry unavailable"), "{}", host.log());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let scrape = host.scrape().await;
+    assert_eq!(scrape.value("probe_host_probe_update_failures_total", &[("probe", "tagged")]), 1.0, "once");
+    drop(host);
+
+    // A restart with the registry still refusing: the cached version runs, and the refusal shows.
+    let host = start(&config, &cache);
+    host.wait_ready().await;
+    let scrape = host.scrape().await;
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "tagged")]), 1.0, "{}", host.log());
+    assert_eq!(scrape.value("probe_host_probe_update_failures_total", &[("probe", "tagged")]), 1.0);
+    assert!(host.log().contains("authorization failure"), "{}", host.log());
 }

@@ -69,14 +69,21 @@ async fn probes_dir_changes_are_picked_up_and_a_bad_version_keeps_the_old_one() 
     assert!(host.log().contains("a.toml"), "{}", host.log());
     std::fs::remove_file(probes.join("a.toml")).expect("rm");
 
-    // A good new version replaces it.
+    // A good new version replaces it; the probe's counters carry on (they live as long as its
+    // name): the refusals stay counted and the runs keep adding up.
+    let before = host.scrape().await;
+    let runs_before = before.value("probe_host_probe_runs_total", &[("probe", "a"), ("result", "success")]);
     install(&support::probe("inventory"), &probes.join("a.wasm"));
     let inventory_digest = support::file_digest(&support::probe("inventory"));
-    host.wait_for("a replaced", |s| {
-        support::running_digest(s, "a").as_deref() == Some(inventory_digest.as_str())
-            && s.count("potato_inventory_potatoes") > 0
-    })
-    .await;
+    let scrape = host
+        .wait_for("a replaced", |s| {
+            support::running_digest(s, "a").as_deref() == Some(inventory_digest.as_str())
+                && s.count("potato_inventory_potatoes") > 0
+        })
+        .await;
+    assert_eq!(scrape.value("probe_host_probe_update_failures_total", &[("probe", "a")]), 2.0);
+    let runs_after = scrape.value("probe_host_probe_runs_total", &[("probe", "a"), ("result", "success")]);
+    assert!(runs_after > runs_before, "runs went from {runs_before} to {runs_after} across the new version");
 
     // Removed: its series and self-metrics go.
     std::fs::remove_file(probes.join("b.wasm")).expect("rm");

@@ -57,7 +57,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
     );
     let mut info = MetricFamily::new(
         "probe_host_probe_info",
-        "Always 1: the probe's source and the digest of the component running.",
+        "Always 1: the probe's source, the digest of the component running and, from a registry, of the manifest it was pulled by.",
         MetricKind::Gauge,
     );
     let mut rejected = MetricFamily::new(
@@ -92,8 +92,20 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
         denied.push(&probe, slot.denied.load(std::sync::atomic::Ordering::Relaxed) as f64);
         rejected.push(&probe, *conflicts as f64);
         updates_refused.push(&probe, status.update_failures as f64);
-        if let Some(digest) = &slot.digest {
-            info.push(&[("probe", slot.name.as_str()), ("source", slot.source.as_str()), ("digest", digest)], 1.0);
+        match (&slot.digest, &slot.manifest_digest) {
+            (Some(digest), Some(manifest)) => info.push(
+                &[
+                    ("probe", slot.name.as_str()),
+                    ("source", slot.source.as_str()),
+                    ("digest", digest),
+                    ("manifest_digest", manifest),
+                ],
+                1.0,
+            ),
+            (Some(digest), None) => {
+                info.push(&[("probe", slot.name.as_str()), ("source", slot.source.as_str()), ("digest", digest)], 1.0);
+            }
+            (None, _) => {}
         }
     }
     let mut build = MetricFamily::new(

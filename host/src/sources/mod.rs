@@ -75,12 +75,18 @@ pub struct Fetched {
     pub bytes: Arc<[u8]>,
     /// `sha256:<hex>`.
     pub digest: String,
+    /// For an OCI source, the digest of the manifest it resolved to (what `push` prints and
+    /// what a reference pins).
+    pub manifest_digest: Option<String>,
+    /// Set when these bytes are a fallback the operator must hear about (the registry refused
+    /// the credentials and the cached copy was used): counted as a refused update.
+    pub warning: Option<String>,
 }
 
 impl Fetched {
     pub fn new(bytes: Vec<u8>) -> Self {
         let digest = sha256_digest(&bytes);
-        Self { bytes: bytes.into(), digest }
+        Self { bytes: bytes.into(), digest, manifest_digest: None, warning: None }
     }
 }
 

@@ -133,6 +133,9 @@ impl fmt::Debug for Puller {
 #[derive(Debug)]
 enum PullError {
     Mismatch(String),
+    /// The registry refused the credentials (401/403, or no token for them): revoked or
+    /// wrong, not a registry that is away.
+    Unauthorized(String),
     Other(String),
 }
 
@@ -172,6 +175,17 @@ impl Puller {
         match self.pull_from_registry(r).await {
             Ok(fetched) => Ok(fetched),
             Err(PullError::Mismatch(e)) => Err(e),
+            Err(PullError::Unauthorized(e)) => {
+                let e = format!("authorization failure: {e} (check the registry credentials)");
+                match self.cached(r) {
+                    Some(mut fetched) => {
+                        tracing::error!(reference = %r, digest = %fetched.digest, "{e}; using the cached component");
+                        fetched.warning = Some(e);
+                        Ok(fetched)
+                    }
+                    None => Err(e),
+                }
+            }
             Err(PullError::Other(e)) => match self.cached(r) {
                 Some(fetched) => {
                     tracing::warn!(reference = %r, digest = %fetched.digest, "registry unavailable ({e}); using the cached component");
@@ -221,7 +235,7 @@ impl Puller {
             }
         };
         self.remember(r, &manifest_digest, &fetched);
-        Ok(fetched)
+        Ok(Fetched { manifest_digest: Some(manifest_digest), ..fetched })
     }
 
     /// Keeps the component and how `r` resolved, for a start without the registry.
@@ -261,7 +275,8 @@ impl Puller {
             (None, None) => return None,
         };
         let layer = std::fs::read_to_string(digest_path(&cache.join("manifests"), &manifest_digest)?).ok()?;
-        self.cached_blob(layer.trim())
+        let fetched = self.cached_blob(layer.trim())?;
+        Some(Fetched { manifest_digest: Some(manifest_digest), ..fetched })
     }
 
     /// A cached blob, if present and still matching its name.
@@ -322,10 +337,21 @@ impl Puller {
 /// Content that does not match its digest is a mismatch (never answered from the cache);
 /// anything else may be the registry being away.
 fn classify(what: &str, e: &oci_client::errors::OciDistributionError) -> PullError {
-    use oci_client::errors::{DigestError, OciDistributionError};
+    use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
     match e {
         OciDistributionError::DigestError(DigestError::VerificationError { expected, actual }) => {
             PullError::Mismatch(format!("digest mismatch: expected {expected}, the registry served {actual}"))
+        }
+        OciDistributionError::AuthenticationFailure(_) | OciDistributionError::UnauthorizedError { .. } => {
+            PullError::Unauthorized(format!("{what}: {}", error_chain(e)))
+        }
+        OciDistributionError::ServerError { code: 401 | 403, .. } => {
+            PullError::Unauthorized(format!("{what}: {}", error_chain(e)))
+        }
+        OciDistributionError::RegistryError { envelope, .. }
+            if envelope.errors.iter().any(|x| matches!(x.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)) =>
+        {
+            PullError::Unauthorized(format!("{what}: {}", error_chain(e)))
         }
         _ => PullError::Other(format!("{what}: {}", error_chain(e))),
     }

@@ -22,6 +22,14 @@ const HOSTILE: &[(&str, &str, &str, &str)] = &[
     // probe, or, when the copy alone would be too big, instead of it (both name the cap).
     ("million", "memory = \"256MiB\"\nconfig = { mode = \"million\" }", "invalid_output", "max_samples"),
     ("cardinal", r#"config = { mode = "cardinality" }"#, "invalid_output", "100000 samples, over the cap"),
+    // With a small output cap, the million samples are refused while being copied out of the
+    // probe (wasmtime's copy budget, 16 x max_output_size, at least 16 MiB), not after.
+    (
+        "bigcopy",
+        "memory = \"256MiB\"\nmax_output_size = \"1MiB\"\nconfig = { mode = \"million\" }",
+        "invalid_output",
+        "the probe passed the host more than 16777216 bytes to copy at once",
+    ),
     ("hammer", r#"config = { mode = "api-loop" }"#, "api_limit", "more than its 200 potato-api calls"),
     ("stuck", "timeout = \"1s\"\nconfig = { mode = \"get-potato\" }", "timeout", "timed out"),
 ];

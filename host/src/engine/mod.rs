@@ -411,11 +411,12 @@ impl Probe {
                 Err(RunError::Memory(state.limits.hit.take().unwrap_or_default()))
             }
             // wasmtime copies the whole result before the host sees any of it; a result too
-            // big to copy is over the output caps by far.
+            // big to copy is over the output caps by far (as is a host call's argument that
+            // big: a 100 MiB log line).
             Ok(Err(trap)) if is_lift_budget(&trap) => Err(RunError::InvalidOutput(format!(
-                "metric family \"*\": the result is over its caps (max_families {}, max_samples {}, \
-                 max_output_size {} bytes): copying it out of the probe would take more than {lift_budget} \
-                 bytes of host memory",
+                "metric family \"*\": the probe passed the host more than {lift_budget} bytes to copy at \
+                 once (its result, or an argument of a host call), far over its caps (max_families {}, \
+                 max_samples {}, max_output_size {} bytes)",
                 limits.max_families, limits.max_samples, limits.max_output_bytes
             ))),
             Ok(Err(trap)) => Err(state.halted.take().unwrap_or_else(|| {

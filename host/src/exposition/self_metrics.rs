@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 /// `probes` holds each slot, its status as read for this scrape, and how many of its families
-/// were left out because an earlier probe exports the same name.
+/// were left out because an earlier probe claims one of their series names.
 pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &ProbeTable) -> Vec<MetricFamily> {
     let api = table.api_stats();
     let mut up =
@@ -62,7 +62,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
     );
     let mut rejected = MetricFamily::new(
         "probe_host_probe_rejected_families",
-        "Families of this probe not served because a probe loaded earlier exports the same name.",
+        "Families of this probe not served because a probe listed earlier claims one of their series names.",
         MetricKind::Gauge,
     );
 

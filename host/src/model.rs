@@ -91,6 +91,17 @@ impl MetricFamily {
         self.suffixes().iter().map(|suffix| format!("{}{suffix}", self.name))
     }
 
+    /// The names of the samples the family writes (what a scraper stores): `x` for a gauge,
+    /// `x_total` for a counter, `x_bucket`, `x_count`, `x_sum` for a histogram.
+    pub fn sample_names(&self) -> impl Iterator<Item = String> + '_ {
+        let suffixes: &'static [&'static str] = match self.kind {
+            MetricKind::Gauge => &[""],
+            MetricKind::Counter => &["_total"],
+            MetricKind::Histogram => &["_bucket", "_count", "_sum"],
+        };
+        suffixes.iter().map(|suffix| format!("{}{suffix}", self.name))
+    }
+
     /// How many series the family exposes (a histogram counts once).
     pub fn series_count(&self) -> usize {
         self.samples.len()

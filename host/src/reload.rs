@@ -64,6 +64,9 @@ pub struct Reloader {
     supervisor: Arc<Supervisor>,
     table: Arc<ProbeTable>,
     config: Mutex<Option<Config>>,
+    /// The configuration the host started with: what the settings a reload cannot apply
+    /// (the server's address, the API client, ...) still follow.
+    at_start: Option<Config>,
     /// How often tags are resolved again: `[oci] poll_interval`, applied by reloads.
     poll_interval: Mutex<Duration>,
     changed: Arc<Notify>,
@@ -89,6 +92,7 @@ impl Reloader {
             supervisor,
             table,
             poll_interval: Mutex::new(poll_interval),
+            at_start: config.clone(),
             config: Mutex::new(config),
             changed: Arc::new(Notify::new()),
             watcher: Mutex::new(None),
@@ -146,7 +150,9 @@ impl Reloader {
             None => None,
         };
         let desired = self.desired(new.as_ref())?;
-        let restart_needed = match (&*self.config.lock().unwrap_or_else(PoisonError::into_inner), &new) {
+        // Against the configuration at start, not the last reloaded one: until a restart,
+        // every reload says what still waits for it.
+        let restart_needed = match (&self.at_start, &new) {
             (Some(old), Some(new)) => old.restart_needed(new),
             _ => Vec::new(),
         };

@@ -7,6 +7,19 @@ use std::collections::{HashMap, HashSet};
 /// Names a probe may not use: the host's own metrics live under this prefix.
 pub const RESERVED_PREFIX: &str = "probe_host_";
 
+/// Series Prometheus writes itself for every scrape: an exposed sample of the same name would
+/// collide with them in its storage (and a probe could fake the target's `up`).
+pub const PROMETHEUS_SCRAPE_SERIES: [&str; 8] = [
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+    "scrape_timeout_seconds",
+    "scrape_sample_limit",
+    "scrape_body_size_bytes",
+];
+
 /// Caps on one run's output. Over a cap the run fails with the reason: nothing is silently
 /// truncated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +130,9 @@ fn check_family(family: &MetricFamily, limits: &OutputLimits) -> Result<(), Stri
     // A counter `probe_host` would write `probe_host_total`: every name it claims counts.
     if family.claimed_names().any(|n| n.starts_with(RESERVED_PREFIX)) {
         return Err(format!("names starting with {RESERVED_PREFIX:?} are reserved for the host"));
+    }
+    if let Some(name) = family.sample_names().find(|n| PROMETHEUS_SCRAPE_SERIES.contains(&n.as_str())) {
+        return Err(format!("{name:?} is a series Prometheus writes itself for every scrape"));
     }
     if family.kind == MetricKind::Counter && family.name.ends_with("_total") {
         return Err("a counter's name must not end in _total: the host adds it".into());
@@ -358,6 +374,12 @@ mod tests {
         counter.push(&[], 1.0);
         assert!(validate_default(&[counter]).unwrap_err().reason.contains("reserved"));
         assert_eq!(validate_default(&[gauge("probe_host")]), Ok(()));
+        assert!(validate_default(&[gauge("up")]).unwrap_err().reason.contains("Prometheus writes itself"));
+        let mut counter = MetricFamily::new("scrape_samples_scraped", "help", MetricKind::Counter);
+        counter.push(&[], 1.0);
+        assert_eq!(validate_default(&[counter]), Ok(()), "its series is scrape_samples_scraped_total");
+        assert!(validate_default(&[hist("scrape_duration", vec![(f64::INFINITY, 1)], 1.0)]).is_ok());
+        assert!(validate_default(&[gauge("scrape_duration_seconds")]).is_err());
     }
 
     #[test]

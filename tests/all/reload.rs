@@ -242,4 +242,8 @@ async fn a_reload_applies_the_oci_poll_interval_and_names_what_needs_a_restart()
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("[api], [oci] insecure_registries take effect after a restart"), "{body}");
     assert!(host.log().contains("[api], [oci] insecure_registries take effect after a restart"));
+    // Until a restart, every reload says so (the running clients still follow the old values).
+    let (status, body) = reload().await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("[api], [oci] insecure_registries take effect after a restart"), "{body}");
 }

@@ -62,6 +62,9 @@ pub struct ProbeStatus {
     /// The families of the last run, if it succeeded. Cleared when a run fails: stale values
     /// are never served as if they were fresh.
     pub families: Option<Arc<Vec<MetricFamily>>>,
+    /// For each of `families`, the series names it claims ([`MetricFamily::claimed_names`]):
+    /// worked out once per run, so scrapes check collisions without allocating.
+    pub claimed: Option<Arc<Vec<Vec<String>>>>,
     pub runs: BTreeMap<&'static str, u64>,
     /// Why the last run failed, cut to [`MAX_MESSAGE_BYTES`]. Shared, not copied, by readers.
     pub last_error: Option<Arc<str>>,
@@ -182,6 +185,7 @@ impl ProbeSlot {
 
     pub fn record_success(&self, families: Vec<MetricFamily>, duration: Duration, api_calls: u32) {
         let mut s = self.lock();
+        s.claimed = Some(Arc::new(families.iter().map(|f| f.claimed_names().collect()).collect()));
         s.families = Some(Arc::new(families));
         s.last_error = None;
         s.last_duration = Some(duration);
@@ -196,6 +200,7 @@ impl ProbeSlot {
         debug_assert!(RESULTS.contains(&result));
         let mut s = self.lock();
         s.families = None;
+        s.claimed = None;
         s.last_error = Some(bounded(&message, MAX_MESSAGE_BYTES).into());
         s.last_duration = Some(duration);
         s.consecutive_failures += 1;

@@ -10,7 +10,7 @@ mod text;
 pub use negotiate::{Format, negotiate};
 
 use crate::model::MetricFamily;
-use crate::status::ProbeTable;
+use crate::status::{ProbeStatus, ProbeTable};
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
@@ -80,29 +80,34 @@ pub fn render(table: &ProbeTable, format: Format) -> String {
 /// between two runs reuses the bytes, and their gzip form); only the self-metrics, which change
 /// all the time, and families cut by a name collision are encoded per scrape.
 pub fn snapshot(table: &ProbeTable, format: Format) -> Body {
+    let slots = table.slots();
+    let statuses: Vec<ProbeStatus> = slots.iter().map(|slot| slot.status()).collect();
     // Series names served so far. A family is served only if none of the names it claims
     // (`x`, `x_total`, `x_bucket`, ... see `MetricFamily::claimed_names`) is taken: otherwise
     // one probe's gauge `b_total` would overwrite another's counter `b` in the scraper.
-    let mut taken: HashSet<String> = HashSet::new();
+    let mut taken: HashSet<&str> = HashSet::new();
+    let mut conflicts = vec![0; slots.len()];
     let mut parts = Vec::new();
-    let mut rows = Vec::new();
-    for slot in table.slots() {
-        let status = slot.status();
-        let mut conflicts = 0;
-        if let Some(families) = &status.families {
-            let free = |f: &MetricFamily| f.claimed_names().all(|n| !taken.contains(&n));
-            if families.iter().all(free) {
-                parts.push(slot.encoded(families, format, |f| Chunk::new(encode(f, format))));
-                taken.extend(families.iter().flat_map(MetricFamily::claimed_names));
-            } else {
-                let kept: Vec<MetricFamily> = families.iter().filter(|f| free(f)).cloned().collect();
-                conflicts = families.len() - kept.len();
-                taken.extend(kept.iter().flat_map(MetricFamily::claimed_names));
-                parts.push(Arc::new(Chunk::new(encode(&Arc::new(kept), format))));
+    for ((slot, status), conflicts) in slots.iter().zip(&statuses).zip(&mut conflicts) {
+        let (Some(families), Some(claimed)) = (&status.families, &status.claimed) else { continue };
+        if claimed.iter().flatten().all(|name| !taken.contains(name.as_str())) {
+            parts.push(slot.encoded(families, format, |f| Chunk::new(encode(f, format))));
+            taken.extend(claimed.iter().flatten().map(String::as_str));
+            continue;
+        }
+        // (A probe's own families never claim the same name: `validate` refuses that.)
+        let mut kept = Vec::new();
+        for (family, names) in families.iter().zip(claimed.iter()) {
+            if names.iter().all(|name| !taken.contains(name.as_str())) {
+                taken.extend(names.iter().map(String::as_str));
+                kept.push(family.clone());
             }
         }
-        rows.push((slot.clone(), status, conflicts));
+        *conflicts = families.len() - kept.len();
+        parts.push(Arc::new(Chunk::new(encode(&Arc::new(kept), format))));
     }
+    drop(taken);
+    let rows: Vec<_> = slots.into_iter().zip(statuses).zip(conflicts).map(|((slot, s), c)| (slot, s, c)).collect();
     // Self-metrics cannot clash: probes' claimed names never start with `probe_host_`.
     let mut own = encode(&Arc::new(self_metrics::families(&rows, table)), format);
     if format == Format::OpenMetrics {

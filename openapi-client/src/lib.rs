@@ -18,6 +18,7 @@ mod generated {
 }
 mod context;
 mod hooks;
+pub mod wit;
 
 pub use context::{BoxFuture, ClientContext, Credentials, Observer, Outcome};
 pub use generated::*;

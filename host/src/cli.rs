@@ -46,11 +46,14 @@ enum Command {
     Once(OnceArgs),
     /// Run the potato-api simulator alone, for developing probes against it.
     Simulator(SimulatorArgs),
-    /// Write the WIT packages a probe is built against.
+    /// Write the WIT packages a probe is built against; with --openapi, those for any API that
+    /// publishes an OpenAPI document (docs/openapi-to-wit.md).
     Wit {
         /// Directory to write into.
         #[arg(long, default_value = "wit")]
         out: PathBuf,
+        #[command(flatten)]
+        openapi: WitFromOpenApi,
     },
     /// Say whether a component fits this host's world, and what does not if it does not.
     Check {
@@ -211,6 +214,53 @@ struct SimulatorArgs {
     seed: u64,
 }
 
+/// `probe-host wit --openapi`: the target's package generated from its document.
+#[derive(Debug, clap::Args)]
+struct WitFromOpenApi {
+    /// The target's OpenAPI document (3.0 or 3.1, YAML or JSON).
+    #[arg(long)]
+    openapi: Option<PathBuf>,
+    /// The generated package's name: `namespace:name@version`.
+    #[arg(long, requires = "openapi", default_value = "target:api@0.1.0")]
+    package: String,
+    /// The interface holding one function per operation.
+    #[arg(long, requires = "openapi", default_value = "operations")]
+    interface: String,
+    /// The pagination convention, for `list-all-*` functions: the token query parameter, the
+    /// result's next-token and items fields, and optionally the page-size parameter.
+    #[arg(long, requires = "openapi", value_name = "TOKEN,NEXT,ITEMS[,SIZE]")]
+    paging: Option<String>,
+    /// A non-GET operation to expose too, by operationId (repeatable).
+    #[arg(long = "allow", requires = "openapi", value_name = "OPERATION_ID")]
+    allow: Vec<String>,
+}
+
+impl WitFromOpenApi {
+    fn options(&self) -> anyhow::Result<potato_api_client::wit::Options> {
+        let pagination = match &self.paging {
+            None => None,
+            Some(spec) => {
+                let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
+                let (&[token, next, items] | &[token, next, items, _]) = parts.as_slice() else {
+                    bail!("--paging takes TOKEN,NEXT,ITEMS[,SIZE], got {spec:?}");
+                };
+                Some(potato_api_client::wit::Pagination {
+                    token_param: token.into(),
+                    next_token_field: next.into(),
+                    items_field: items.into(),
+                    size_param: parts.get(3).map(|s| (*s).to_string()),
+                })
+            }
+        };
+        Ok(potato_api_client::wit::Options {
+            package: self.package.clone(),
+            interface: self.interface.clone(),
+            pagination,
+            allow_methods: self.allow.clone(),
+        })
+    }
+}
+
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
 }
@@ -235,8 +285,14 @@ pub fn main() -> ExitCode {
             Command::Demo(args) => demo(args).await,
             Command::Once(args) => once(args).await,
             Command::Simulator(args) => simulator(args).await,
-            Command::Wit { out } => {
-                crate::tools::wit::write(&out)?;
+            Command::Wit { out, openapi } => {
+                match &openapi.openapi {
+                    None => crate::tools::wit::write(&out)?,
+                    Some(document) => {
+                        let import = crate::tools::wit::write_for_openapi(&out, document, &openapi.options()?)?;
+                        println!("{} imports {import}", crate::tools::wit::WORLD);
+                    }
+                }
                 println!("wrote the WIT for {} to {}", crate::tools::wit::WORLD, out.display());
                 Ok(ExitCode::SUCCESS)
             }

@@ -188,98 +188,8 @@ Node:
 
 #[test]
 fn a_structurally_different_document_maps_rule_by_rule() {
-    let text = r##"
-openapi: 3.1.0
-info: { title: shop, version: '2' }
-paths:
-  /stores/{storeId}/items:
-    parameters:
-      - { name: storeId, in: path, required: true, schema: { type: integer, format: int64 } }
-    get:
-      operationId: find items by store
-      parameters:
-        - { name: X-Trace, in: header, schema: { type: string } }
-        - { name: limit, in: query, schema: { type: integer, format: uint32 } }
-        - { name: cursor, in: query, schema: { type: string } }
-      responses:
-        '200':
-          description: ok
-          content:
-            application/json:
-              schema:
-                type: object
-                required: [items]
-                properties:
-                  items: { type: array, items: { $ref: '#/components/schemas/Item' } }
-                  next: { type: [string, 'null'] }
-  /search:
-    post:
-      operationId: search
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: { $ref: '#/components/schemas/Query' }
-      responses:
-        '200':
-          description: ok
-          content:
-            application/json:
-              schema: { type: array, items: { $ref: '#/components/schemas/Item' } }
-    delete:
-      operationId: forget
-      responses:
-        '204': { description: gone }
-  /ping:
-    get:
-      responses:
-        '204': { description: pong }
-components:
-  schemas:
-    Base:
-      type: object
-      required: [id]
-      properties:
-        id: { type: integer, format: int64 }
-    Item:
-      allOf:
-        - $ref: '#/components/schemas/Base'
-        - type: object
-          required: [kind, price]
-          properties:
-            kind: { $ref: '#/components/schemas/Kind' }
-            price: { $ref: '#/components/schemas/Price' }
-            state: { type: [string, 'null'], enum: [new, used, null] }
-            seen: { type: string, format: date-time }
-    Kind:
-      type: string
-      enum: [fruit, veg]
-    Price:
-      oneOf:
-        - $ref: '#/components/schemas/Fixed'
-        - $ref: '#/components/schemas/PerKilo'
-      discriminator:
-        propertyName: mode
-        mapping:
-          fixed: '#/components/schemas/Fixed'
-          per_kilo: '#/components/schemas/PerKilo'
-    Fixed:
-      type: object
-      required: [mode, cents]
-      properties:
-        mode: { type: string }
-        cents: { type: integer, format: uint32 }
-    PerKilo:
-      type: object
-      required: [mode, cents_per_kilo]
-      properties:
-        mode: { type: string }
-        cents_per_kilo: { type: number }
-    Query:
-      type: object
-      properties:
-        text: { type: string }
-"##;
+    // The second target of the tests (tests/openapi/shop.yaml).
+    let text = include_str!("../../tests/openapi/shop.yaml");
     let options = Options {
         package: "shop:api@2.0.0".into(),
         interface: "shop".into(),
@@ -291,7 +201,7 @@ components:
         }),
         allow_methods: vec!["search".into()],
     };
-    let generated = generate(text, &options).expect("maps");
+    let generated = generate(text, &options).unwrap_or_else(|e| panic!("{e}"));
     let s = structure(&generated.text);
     let expect = |interface: &str, line: &str| {
         assert!(s[interface].contains(&line.to_string()), "no {line:?} in {:#?}\n{}", s[interface], generated.text);
@@ -301,8 +211,16 @@ components:
     // the mapping's keys.
     expect(
         "types",
-        "type item = record { id: s64, kind: kind, price: price, state: option<item-state>, seen: option<timestamp> }",
+        "type item = record { id: s64, kind: kind, price: price, state: option<item-state>, seen: option<timestamp>, stock: list<item-stock-item> }",
     );
+    expect("types", "type item-stock-item = record { warehouse: string, counts: list<tuple<string, u32>> }");
+    expect("types", "type store-address = record { city: string, geo: option<store-address-geo> }");
+    expect("types", "type store = record { id: s64, name: string, address: store-address, opening: option<list<tuple<string, string>>> }");
+    expect("types", "type query = record { text: option<string>, kinds: option<list<kind>> }");
+    // Only what the exposed operations reach: the error schema of a 404 is not a type.
+    assert!(!generated.text.contains("problem"), "{}", generated.text);
+    // A parameter by reference.
+    expect("shop", "func get-store(store-id: s64) -> result<store, api-error>");
     expect("types", "type item-state = enum { new, used }");
     expect("types", "type price = variant { fixed(fixed), per-kilo(per-kilo) }");
     expect("types", "type fixed = record { mode: string, cents: u32 }");
@@ -320,5 +238,21 @@ components:
         "shop",
         "func find-all-items-by-store(store-id: s64, x-trace: option<string>, max-pages: u32) -> result<list<item>, api-error>",
     );
-    assert!(!generated.text.contains("forget"), "{}", generated.text);
+    assert!(!generated.text.contains("forget"), "a DELETE not allowed is left out:\n{}", generated.text);
+}
+
+#[test]
+fn the_probe_world_imports_a_generated_package_and_parses_with_it() {
+    let text = document(&get("/a", "getA", "{ $ref: '#/components/schemas/A' }"), "A: { type: object, properties: { n: { type: integer } } }");
+    let generated = generate(&text, &options()).expect("maps");
+    let world = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/probe.wit")).expect("world");
+    let world = generated.rewrite_world(&world, "potato:api/potatoes@0.1.1").expect("rewritten");
+    assert!(world.contains("import test:api/calls@1.0.0;"), "{world}");
+    let mut resolve = Resolve::default();
+    resolve.push_source("deps/api.wit", &generated.text).expect("the package parses");
+    let probe = resolve.push_source("probe.wit", &world).unwrap_or_else(|e| panic!("{e:#}\n{world}"));
+    let world_id = resolve.select_world(&[probe], Some("probe")).expect("the probe world");
+    let imports: Vec<String> = resolve.worlds[world_id].imports.keys().map(|k| resolve.name_world_key(k)).collect();
+    assert!(imports.contains(&"test:api/calls@1.0.0".to_string()), "{imports:?}");
+    assert!(generated.rewrite_world("world w {}", "potato:api/potatoes@0.1.1").is_err());
 }

@@ -28,3 +28,33 @@ pub fn write(dir: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The import of the potato-api functions in the world file, replaced for other targets.
+const POTATO_IMPORT: &str = "potato:api/potatoes@0.1.1";
+
+/// Writes the probe world importing the functions of the API `document` describes, and that
+/// API's package generated from it (`deps/<name>/<name>.wit`), under `dir`. Returns the import.
+///
+/// # Errors
+/// When the document cannot be read or mapped (naming the file and the JSON pointer), or a
+/// file cannot be written.
+pub fn write_for_openapi(
+    dir: &Path,
+    document: &Path,
+    options: &potato_api_client::wit::Options,
+) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(document).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", document.display()))?;
+    let generated =
+        potato_api_client::wit::generate(&text, options).map_err(|e| anyhow::anyhow!("{}: {e}", document.display()))?;
+    let world = generated.rewrite_world(FILES[0].1, POTATO_IMPORT)?;
+    let name = options.package.split(['@', ':']).nth(1).unwrap_or("api");
+    let import = generated.import();
+    for (relative, contents) in [("probe.wit".to_string(), world), (format!("deps/{name}/{name}.wit"), generated.text)] {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, contents).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(import)
+}

@@ -136,6 +136,29 @@ pub fn generate(document: &str, options: &Options) -> Result<Generated, WitError
     Ok(Generated { api, text })
 }
 
+impl Generated {
+    /// The `import` line a world needs for this package's functions:
+    /// `namespace:name/interface@version`.
+    pub fn import(&self) -> String {
+        let (name, version) = self.api.package.split_once('@').unwrap_or((&self.api.package, ""));
+        format!("{name}/{}@{version}", self.api.interface)
+    }
+
+    /// `world_text` (a world importing some other target's functions, such as
+    /// `probe-host:probe`'s `import potato:api/potatoes@0.1.1;`) importing this package's
+    /// functions instead.
+    ///
+    /// # Errors
+    /// [`WitError::Unsupported`] when the world has no such import line.
+    pub fn rewrite_world(&self, world_text: &str, current_import: &str) -> Result<String, WitError> {
+        let line = format!("import {current_import};");
+        if !world_text.contains(&line) {
+            return Err(WitError::Unsupported { pointer: "(the world)".into(), what: format!("a world without `{line}`") });
+        }
+        Ok(world_text.replacen(&line, &format!("import {};", self.import()), 1))
+    }
+}
+
 fn mentions_timestamp(ty: &model::Ty) -> bool {
     match ty {
         model::Ty::Timestamp => true,

@@ -215,7 +215,10 @@ fn a_structurally_different_document_maps_rule_by_rule() {
     );
     expect("types", "type item-stock-item = record { warehouse: string, counts: list<tuple<string, u32>> }");
     expect("types", "type store-address = record { city: string, geo: option<store-address-geo> }");
-    expect("types", "type store = record { id: s64, name: string, address: store-address, opening: option<list<tuple<string, string>>> }");
+    expect(
+        "types",
+        "type store = record { id: s64, name: string, address: store-address, opening: option<list<tuple<string, string>>> }",
+    );
     expect("types", "type query = record { text: option<string>, kinds: option<list<kind>> }");
     // Only what the exposed operations reach: the error schema of a 404 is not a type.
     assert!(!generated.text.contains("problem"), "{}", generated.text);
@@ -243,7 +246,10 @@ fn a_structurally_different_document_maps_rule_by_rule() {
 
 #[test]
 fn the_probe_world_imports_a_generated_package_and_parses_with_it() {
-    let text = document(&get("/a", "getA", "{ $ref: '#/components/schemas/A' }"), "A: { type: object, properties: { n: { type: integer } } }");
+    let text = document(
+        &get("/a", "getA", "{ $ref: '#/components/schemas/A' }"),
+        "A: { type: object, properties: { n: { type: integer } } }",
+    );
     let generated = generate(&text, &options()).expect("maps");
     let world = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/probe.wit")).expect("world");
     let world = generated.rewrite_world(&world, "potato:api/potatoes@0.1.1").expect("rewritten");

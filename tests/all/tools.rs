@@ -75,9 +75,13 @@ fn wit_from_an_openapi_document_writes_the_world_and_the_package() {
     let swagger = dir.path().join("swagger.yaml");
     std::fs::write(&swagger, "swagger: '2.0'\ninfo: { title: t, version: '1' }\npaths: {}\n").expect("write");
     let empty = dir.path().join("empty");
-    let out = support::binary().args(["wit", "--openapi"]).arg(&swagger).arg("--out").arg(&empty).output().expect("run");
+    let out =
+        support::binary().args(["wit", "--openapi"]).arg(&swagger).arg("--out").arg(&empty).output().expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("swagger.yaml") && stderr.contains("not an OpenAPI 3.0 or 3.1 document (Swagger 2.0)"), "{stderr}");
+    assert!(
+        stderr.contains("swagger.yaml") && stderr.contains("not an OpenAPI 3.0 or 3.1 document (Swagger 2.0)"),
+        "{stderr}"
+    );
     assert!(!empty.exists());
 }

@@ -14,6 +14,7 @@ mod limits;
 mod output;
 mod scratch;
 mod state;
+pub mod values;
 
 use crate::api::PotatoApi;
 use crate::model::MetricFamily;

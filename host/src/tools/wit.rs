@@ -43,13 +43,15 @@ pub fn write_for_openapi(
     document: &Path,
     options: &potato_api_client::wit::Options,
 ) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(document).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", document.display()))?;
+    let text =
+        std::fs::read_to_string(document).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", document.display()))?;
     let generated =
         potato_api_client::wit::generate(&text, options).map_err(|e| anyhow::anyhow!("{}: {e}", document.display()))?;
     let world = generated.rewrite_world(FILES[0].1, POTATO_IMPORT)?;
     let name = options.package.split(['@', ':']).nth(1).unwrap_or("api");
     let import = generated.import();
-    for (relative, contents) in [("probe.wit".to_string(), world), (format!("deps/{name}/{name}.wit"), generated.text)] {
+    for (relative, contents) in [("probe.wit".to_string(), world), (format!("deps/{name}/{name}.wit"), generated.text)]
+    {
         let path = dir.join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;

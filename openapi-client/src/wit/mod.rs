@@ -153,7 +153,10 @@ impl Generated {
     pub fn rewrite_world(&self, world_text: &str, current_import: &str) -> Result<String, WitError> {
         let line = format!("import {current_import};");
         if !world_text.contains(&line) {
-            return Err(WitError::Unsupported { pointer: "(the world)".into(), what: format!("a world without `{line}`") });
+            return Err(WitError::Unsupported {
+                pointer: "(the world)".into(),
+                what: format!("a world without `{line}`"),
+            });
         }
         Ok(world_text.replacen(&line, &format!("import {};", self.import()), 1))
     }

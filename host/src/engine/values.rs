@@ -1,0 +1,562 @@
+//! JSON ⇄ component values, by the API's model: how the host will serve any OpenAPI
+//! document's functions without generated Rust per operation (issue 14, "served
+//! dynamically"). A response body is read straight from its bytes into a [`Val`] of the
+//! function's result type (a schema-driven `DeserializeSeed`: no `serde_json::Value` in
+//! between, except to pick a `oneOf` case), and a value that does not match the schema names
+//! the JSON path where it stopped matching. Arguments go the other way, to JSON.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use potato_api_client::wit::model::{Api, Ty, TypeDef, TypeKind};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use wasmtime::component::Val;
+
+/// The named types of a mapped document, by WIT name.
+#[derive(Debug)]
+pub struct Schema<'a> {
+    types: HashMap<&'a str, &'a TypeDef>,
+}
+
+impl<'a> Schema<'a> {
+    pub fn new(api: &'a Api) -> Self {
+        Self { types: api.types.iter().map(|t| (t.name.as_str(), t)).collect() }
+    }
+}
+
+/// A body that does not match its schema: where (`$.items[3].weight_grams`) and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("at {path}: {reason}")]
+pub struct InvalidValue {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Reads `bytes` (a JSON document) as a value of type `ty`.
+///
+/// # Errors
+/// [`InvalidValue`] naming the JSON path of the first mismatch.
+pub fn from_json(schema: &Schema<'_>, ty: &Ty, bytes: &[u8]) -> Result<Val, InvalidValue> {
+    let path = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result = Seed { schema, ty, path: &path }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    result.map_err(|e| InvalidValue { path: render(&path.borrow()), reason: e.to_string() })
+}
+
+/// One step of a JSON path.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn render(path: &[Step]) -> String {
+    let mut out = String::from("$");
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// A value of `ty` to read. `path` is where it is; a step is popped only when the value under
+/// it was read, so after an error the path ends at the value that failed.
+#[derive(Clone, Copy)]
+struct Seed<'s, 'a> {
+    schema: &'s Schema<'a>,
+    ty: &'s Ty,
+    path: &'s RefCell<Vec<Step>>,
+}
+
+impl<'s, 'a> Seed<'s, 'a> {
+    fn of(self, ty: &'s Ty) -> Self {
+        Seed { ty, ..self }
+    }
+
+    /// Reads the value under `step` with `read`, keeping the step on failure.
+    fn under<T, E>(self, step: Step, read: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        self.path.borrow_mut().push(step);
+        let result = read();
+        if result.is_ok() {
+            self.path.borrow_mut().pop();
+        }
+        result
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
+    type Value = Val;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Val, D::Error> {
+        match self.ty {
+            Ty::Option(inner) => de.deserialize_option(OptionVisitor(self.of(inner))),
+            Ty::Json => {
+                let value = Value::deserialize_any_json(de)?;
+                Ok(Val::String(value.to_string()))
+            }
+            Ty::Named(name) => match self.schema.types.get(name.as_str()) {
+                Some(def) => match &def.kind {
+                    TypeKind::Record(_) => de.deserialize_map(RecordVisitor { seed: self, def }),
+                    TypeKind::Enum(_) => de.deserialize_str(ScalarVisitor { seed: self, def: Some(def) }),
+                    TypeKind::Variant { .. } => {
+                        let value = Value::deserialize_any_json(de)?;
+                        variant(self, def, value).map_err(de::Error::custom)
+                    }
+                },
+                None => Err(de::Error::custom(format!("the model has no type {name:?}"))),
+            },
+            Ty::List(_) => de.deserialize_seq(ListVisitor(self)),
+            Ty::Map(_) => de.deserialize_map(MapVisitor(self)),
+            _ => de.deserialize_any(ScalarVisitor { seed: self, def: None }),
+        }
+    }
+}
+
+/// `serde_json::Value` from any deserializer (for the JSON-text fallback and `oneOf`).
+trait AnyJson: Sized {
+    fn deserialize_any_json<'de, D: Deserializer<'de>>(de: D) -> Result<Self, D::Error>;
+}
+
+impl AnyJson for Value {
+    fn deserialize_any_json<'de, D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        serde::Deserialize::deserialize(de)
+    }
+}
+
+/// A `oneOf`/`anyOf`: the case the discriminator names, or the first case the value reads as.
+fn variant(seed: Seed<'_, '_>, def: &TypeDef, value: Value) -> Result<Val, String> {
+    let TypeKind::Variant { cases, discriminator } = &def.kind else { unreachable!("a variant") };
+    if let Some(property) = discriminator {
+        let tag = value
+            .get(property)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{} needs a string {property:?} to say which it is", def.name))?;
+        let case = cases
+            .iter()
+            .find(|c| c.tags.iter().any(|t| t == tag))
+            .ok_or_else(|| format!("{property} {tag:?} is none of {}", def.name))?;
+        let val = seed.of(&case.ty).deserialize(value).map_err(|e| e.to_string())?;
+        return Ok(Val::Variant(case.name.clone(), Some(Box::new(val))));
+    }
+    for case in cases {
+        let depth = seed.path.borrow().len();
+        match seed.of(&case.ty).deserialize(value.clone()) {
+            Ok(val) => return Ok(Val::Variant(case.name.clone(), Some(Box::new(val)))),
+            Err(_) => seed.path.borrow_mut().truncate(depth),
+        }
+    }
+    let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    Err(format!("matches none of {}'s cases ({})", def.name, names.join(", ")))
+}
+
+struct OptionVisitor<'s, 'a>(Seed<'s, 'a>);
+
+impl<'de> Visitor<'de> for OptionVisitor<'_, '_> {
+    type Value = Val;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Val, E> {
+        Ok(Val::Option(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Val, E> {
+        Ok(Val::Option(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Val, D::Error> {
+        Ok(Val::Option(Some(Box::new(self.0.deserialize(de)?))))
+    }
+}
+
+struct ListVisitor<'s, 'a>(Seed<'s, 'a>);
+
+impl<'de> Visitor<'de> for ListVisitor<'_, '_> {
+    type Value = Val;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val, A::Error> {
+        let Ty::List(item) = self.0.ty else { unreachable!("a list") };
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        loop {
+            let seed = self.0.of(item);
+            match seed.under(Step::Index(items.len()), || seq.next_element_seed(seed))? {
+                Some(v) => items.push(v),
+                None => {
+                    // The step for the element that was not there.
+                    break;
+                }
+            }
+        }
+        Ok(Val::List(items))
+    }
+}
+
+struct MapVisitor<'s, 'a>(Seed<'s, 'a>);
+
+impl<'de> Visitor<'de> for MapVisitor<'_, '_> {
+    type Value = Val;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
+        let Ty::Map(value) = self.0.ty else { unreachable!("a map") };
+        let mut pairs = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let seed = self.0.of(value);
+            let v = seed.under(Step::Key(key.clone()), || map.next_value_seed(seed))?;
+            pairs.push(Val::Tuple(vec![Val::String(key), v]));
+        }
+        Ok(Val::List(pairs))
+    }
+}
+
+struct RecordVisitor<'s, 'a> {
+    seed: Seed<'s, 'a>,
+    def: &'s TypeDef,
+}
+
+impl<'de> Visitor<'de> for RecordVisitor<'_, '_> {
+    type Value = Val;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object ({})", self.def.name)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
+        let TypeKind::Record(fields) = &self.def.kind else { unreachable!("a record") };
+        let mut values: Vec<Option<Val>> = vec![None; fields.len()];
+        while let Some(key) = map.next_key::<String>()? {
+            match fields.iter().position(|f| f.json == key) {
+                Some(i) => {
+                    let seed = self.seed.of(&fields[i].ty);
+                    values[i] = Some(seed.under(Step::Key(key), || map.next_value_seed(seed))?);
+                }
+                // Fields the schema does not name are not the probe's business.
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let mut record = Vec::with_capacity(fields.len());
+        for (field, value) in fields.iter().zip(values) {
+            let value = match (value, &field.ty) {
+                (Some(v), _) => v,
+                (None, Ty::Option(_)) => Val::Option(None),
+                (None, _) => {
+                    self.seed.path.borrow_mut().push(Step::Key(field.json.clone()));
+                    return Err(de::Error::custom(format!("the required field {:?} is missing", field.json)));
+                }
+            };
+            record.push((field.name.clone(), value));
+        }
+        Ok(Val::Record(record))
+    }
+}
+
+/// Booleans, numbers, strings, enums and timestamps.
+struct ScalarVisitor<'s, 'a> {
+    seed: Seed<'s, 'a>,
+    def: Option<&'s TypeDef>,
+}
+
+impl ScalarVisitor<'_, '_> {
+    fn integer<E: de::Error>(&self, v: i128) -> Result<Val, E> {
+        let out_of_range = || E::custom(format!("{v} does not fit {}", wit(self.seed.ty)));
+        Ok(match self.seed.ty {
+            Ty::S32 => Val::S32(i32::try_from(v).map_err(|_| out_of_range())?),
+            Ty::S64 => Val::S64(i64::try_from(v).map_err(|_| out_of_range())?),
+            Ty::U32 => Val::U32(u32::try_from(v).map_err(|_| out_of_range())?),
+            Ty::U64 => Val::U64(u64::try_from(v).map_err(|_| out_of_range())?),
+            Ty::F64 => Val::Float64(v as f64),
+            _ => return Err(E::invalid_type(de::Unexpected::Other("a number"), self)),
+        })
+    }
+}
+
+/// How a type is named in errors.
+fn wit(ty: &Ty) -> String {
+    match ty {
+        Ty::Named(n) => n.clone(),
+        Ty::S32 => "s32".into(),
+        Ty::S64 => "s64".into(),
+        Ty::U32 => "u32".into(),
+        Ty::U64 => "u64".into(),
+        Ty::F64 => "f64".into(),
+        Ty::Bool => "bool".into(),
+        Ty::String | Ty::Json => "string".into(),
+        Ty::Timestamp => "a date-time".into(),
+        Ty::List(_) | Ty::Map(_) | Ty::Option(_) => "a value".into(),
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarVisitor<'_, '_> {
+    type Value = Val;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.def, self.seed.ty) {
+            (Some(def), _) => write!(f, "one of the strings of {}", def.name),
+            (None, Ty::Bool) => f.write_str("a boolean"),
+            (None, Ty::String) => f.write_str("a string"),
+            (None, Ty::Timestamp) => f.write_str("an RFC 3339 date-time string"),
+            (None, Ty::F64) => f.write_str("a number"),
+            (None, ty) => write!(f, "an integer ({})", wit(ty)),
+        }
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Val, E> {
+        match self.seed.ty {
+            Ty::Bool => Ok(Val::Bool(v)),
+            _ => Err(E::invalid_type(de::Unexpected::Bool(v), &self)),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Val, E> {
+        self.integer(i128::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Val, E> {
+        self.integer(i128::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Val, E> {
+        match self.seed.ty {
+            Ty::F64 => Ok(Val::Float64(v)),
+            // 5.0 is an integer that a JSON encoder happened to write with a point.
+            Ty::S32 | Ty::S64 | Ty::U32 | Ty::U64 if v.fract() == 0.0 && v.abs() < 9.0e15 => self.integer(v as i128),
+            _ => Err(E::invalid_type(de::Unexpected::Float(v), &self)),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Val, E> {
+        match (self.def, self.seed.ty) {
+            (Some(def), _) => {
+                let TypeKind::Enum(cases) = &def.kind else { unreachable!("an enum") };
+                match cases.iter().find(|(_, json)| json == v) {
+                    Some((case, _)) => Ok(Val::Enum(case.clone())),
+                    None => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            (None, Ty::String) => Ok(Val::String(v.to_string())),
+            (None, Ty::Timestamp) => {
+                let t = DateTime::parse_from_rfc3339(v).map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))?;
+                Ok(Val::Record(vec![
+                    ("seconds".into(), Val::S64(t.timestamp())),
+                    ("nanoseconds".into(), Val::U32(t.timestamp_subsec_nanos())),
+                ]))
+            }
+            _ => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
+        }
+    }
+}
+
+/// A value of type `ty` as JSON, for a request (a parameter or a body).
+pub fn to_json(schema: &Schema<'_>, ty: &Ty, val: &Val) -> Value {
+    match (ty, val) {
+        (Ty::Option(_), Val::Option(None)) => Value::Null,
+        (Ty::Option(inner), Val::Option(Some(v))) => to_json(schema, inner, v),
+        (_, Val::Bool(b)) => Value::Bool(*b),
+        (_, Val::S32(n)) => Value::from(*n),
+        (_, Val::S64(n)) => Value::from(*n),
+        (_, Val::U32(n)) => Value::from(*n),
+        (_, Val::U64(n)) => Value::from(*n),
+        (_, Val::Float64(f)) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        (Ty::Json, Val::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone())),
+        (_, Val::String(s)) => Value::String(s.clone()),
+        (Ty::Timestamp, Val::Record(fields)) => {
+            let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+            let (Some(Val::S64(s)), Some(Val::U32(ns))) = (get("seconds"), get("nanoseconds")) else {
+                return Value::Null;
+            };
+            DateTime::<Utc>::from_timestamp(*s, *ns)
+                .map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+        }
+        (Ty::List(item), Val::List(items)) => Value::Array(items.iter().map(|v| to_json(schema, item, v)).collect()),
+        (Ty::Map(value), Val::List(pairs)) => Value::Object(
+            pairs
+                .iter()
+                .filter_map(|p| match p {
+                    Val::Tuple(kv) => match kv.as_slice() {
+                        [Val::String(k), v] => Some((k.clone(), to_json(schema, value, v))),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (Ty::Named(name), val) => match (schema.types.get(name.as_str()).map(|d| &d.kind), val) {
+            (Some(TypeKind::Record(fields)), Val::Record(values)) => Value::Object(
+                fields
+                    .iter()
+                    .zip(values)
+                    .filter(|(_, (_, v))| !matches!(v, Val::Option(None)))
+                    .map(|(f, (_, v))| (f.json.clone(), to_json(schema, &f.ty, v)))
+                    .collect(),
+            ),
+            (Some(TypeKind::Enum(cases)), Val::Enum(case)) => {
+                cases.iter().find(|(c, _)| c == case).map_or(Value::Null, |(_, json)| Value::String(json.clone()))
+            }
+            (Some(TypeKind::Variant { cases, .. }), Val::Variant(case, Some(payload))) => {
+                cases.iter().find(|c| c.name == *case).map_or(Value::Null, |c| to_json(schema, &c.ty, payload))
+            }
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use potato_api_client::wit::{Options, Pagination, generate};
+
+    fn shop() -> Api {
+        let options = Options {
+            package: "shop:api@2.0.0".into(),
+            interface: "shop".into(),
+            pagination: Some(Pagination {
+                token_param: "cursor".into(),
+                next_token_field: "next".into(),
+                items_field: "items".into(),
+                size_param: Some("limit".into()),
+            }),
+            allow_methods: vec!["search".into()],
+        };
+        generate(include_str!("../../../tests/openapi/shop.yaml"), &options).expect("maps").api
+    }
+
+    /// 2026-11-30T05:00:00Z in Unix seconds.
+    fn five_oclock() -> i64 {
+        DateTime::parse_from_rfc3339("2026-11-30T05:00:00Z").expect("date").timestamp()
+    }
+
+    fn page() -> Ty {
+        Ty::Named("find-items-by-store-response".into())
+    }
+
+    fn rec(fields: &[(&str, Val)]) -> Val {
+        Val::Record(fields.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect())
+    }
+
+    fn some(v: Val) -> Val {
+        Val::Option(Some(Box::new(v)))
+    }
+
+    const PAGE: &str = r#"{
+        "items": [
+            {"id": 9007199254740993, "kind": "fruit", "price": {"mode": "fixed", "cents": 250},
+             "state": null, "seen": "2026-11-30T05:00:00.5Z", "unknown": [1, {"x": 2}],
+             "stock": [{"warehouse": "north", "counts": {"a": 1, "b": 4000000000}}]},
+            {"id": 2, "kind": "veg", "price": {"mode": "per_kilo", "cents_per_kilo": 1.5},
+             "state": "used", "stock": []}
+        ],
+        "next": "c2"
+    }"#;
+
+    #[test]
+    fn a_response_is_read_by_the_schema_into_values() {
+        let api = shop();
+        let schema = Schema::new(&api);
+        let val = from_json(&schema, &page(), PAGE.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let first = rec(&[
+            ("id", Val::S64(9_007_199_254_740_993)),
+            ("kind", Val::Enum("fruit".into())),
+            (
+                "price",
+                Val::Variant(
+                    "fixed".into(),
+                    Some(Box::new(rec(&[("mode", Val::String("fixed".into())), ("cents", Val::U32(250))]))),
+                ),
+            ),
+            ("state", Val::Option(None)),
+            ("seen", some(rec(&[("seconds", Val::S64(five_oclock())), ("nanoseconds", Val::U32(500_000_000))]))),
+            (
+                "stock",
+                Val::List(vec![rec(&[
+                    ("warehouse", Val::String("north".into())),
+                    (
+                        "counts",
+                        Val::List(vec![
+                            Val::Tuple(vec![Val::String("a".into()), Val::U32(1)]),
+                            Val::Tuple(vec![Val::String("b".into()), Val::U32(4_000_000_000)]),
+                        ]),
+                    ),
+                ])]),
+            ),
+        ]);
+        let second_price = rec(&[("mode", Val::String("per_kilo".into())), ("cents-per-kilo", Val::Float64(1.5))]);
+        let Val::Record(fields) = &val else { panic!("{val:?}") };
+        assert_eq!(fields[1], ("next".into(), some(Val::String("c2".into()))));
+        let Val::List(items) = &fields[0].1 else { panic!("{val:?}") };
+        assert_eq!(items[0], first);
+        let Val::Record(second) = &items[1] else { panic!() };
+        assert_eq!(second[2], ("price".into(), Val::Variant("per-kilo".into(), Some(Box::new(second_price)))));
+        assert_eq!(second[3], ("state".into(), some(Val::Enum("used".into()))));
+        assert_eq!(second[4], ("seen".into(), Val::Option(None)), "a missing optional field is none");
+    }
+
+    #[test]
+    fn a_mismatch_names_the_json_path_where_it_is() {
+        let api = shop();
+        let schema = Schema::new(&api);
+        let err = |json: &str| from_json(&schema, &page(), json.as_bytes()).unwrap_err();
+        let broken = PAGE.replace(r#""cents_per_kilo": 1.5"#, r#""cents_per_kilo": "cheap""#);
+        let e = err(&broken);
+        assert_eq!(e.path, "$.items[1].price.cents_per_kilo", "{e}");
+        assert!(e.reason.contains("invalid type: string \"cheap\", expected a number"), "{e}");
+        let e = err(&PAGE.replace(r#""kind": "veg", "#, ""));
+        assert_eq!(
+            (e.path.as_str(), e.reason.contains("the required field \"kind\" is missing")),
+            ("$.items[1].kind", true),
+            "{e}"
+        );
+        let e = err(&PAGE.replace(r#""kind": "veg""#, r#""kind": "mineral""#));
+        assert_eq!(e.path, "$.items[1].kind", "{e}");
+        assert!(e.reason.contains("one of the strings of kind"), "{e}");
+        let e = err(&PAGE.replace("4000000000", "-1"));
+        assert_eq!(e.path, "$.items[0].stock[0].counts.b", "{e}");
+        assert!(e.reason.contains("-1 does not fit u32"), "{e}");
+        let e = err(&PAGE.replace(r#""mode": "fixed""#, r#""mode": "free""#));
+        assert_eq!(e.path, "$.items[0].price", "{e}");
+        assert!(e.reason.contains("mode \"free\" is none of price"), "{e}");
+        let e = err(&PAGE.replace("2026-11-30T05:00:00.5Z", "yesterday"));
+        assert_eq!(e.path, "$.items[0].seen", "{e}");
+        assert_eq!(err("[]").path, "$", "the top level is an object");
+        assert!(err(&format!("{PAGE} trailing")).reason.contains("trailing"));
+    }
+
+    #[test]
+    fn arguments_become_json_with_the_documents_names() {
+        let api = shop();
+        let schema = Schema::new(&api);
+        let query = rec(&[
+            ("text", some(Val::String("apples".into()))),
+            ("kinds", some(Val::List(vec![Val::Enum("fruit".into())]))),
+        ]);
+        assert_eq!(
+            to_json(&schema, &Ty::Named("query".into()), &query),
+            serde_json::json!({"text": "apples", "kinds": ["fruit"]})
+        );
+        let partial = rec(&[("text", Val::Option(None)), ("kinds", Val::Option(None))]);
+        assert_eq!(to_json(&schema, &Ty::Named("query".into()), &partial), serde_json::json!({}));
+        let stamp = rec(&[("seconds", Val::S64(five_oclock())), ("nanoseconds", Val::U32(0))]);
+        assert_eq!(to_json(&schema, &Ty::Timestamp, &stamp), serde_json::json!("2026-11-30T05:00:00Z"));
+        // Read back, the same value.
+        let json = serde_json::to_vec(&to_json(&schema, &Ty::Named("query".into()), &query)).expect("json");
+        assert_eq!(from_json(&schema, &Ty::Named("query".into()), &json), Ok(query));
+    }
+}

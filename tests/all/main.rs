@@ -24,6 +24,7 @@ mod scheduling;
 mod scrapers;
 mod server;
 mod support;
+mod target;
 mod tools;
 mod versions;
 mod web;

@@ -19,6 +19,12 @@ impl RunState {
     /// Whether the probe may call `operation`; a refused call is counted and answered with
     /// `client-error` 403 `not_permitted` (WIT 0.1 has no case of its own for it).
     fn permitted(&mut self, operation: &str) -> Option<wit::ApiError> {
+        self.refused(operation).map(IntoWit::into_wit)
+    }
+
+    /// The error a call of `operation` gets when the probe's `allow` list leaves it out
+    /// (counted); `None` when the call may go ahead.
+    pub(super) fn refused(&mut self, operation: &str) -> Option<crate::api::ApiError> {
         let allowed = self.allow.as_ref().is_none_or(|ops| ops.iter().any(|op| op == operation));
         if allowed {
             return None;
@@ -26,15 +32,15 @@ impl RunState {
         self.denied.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.api_failures += 1;
         tracing::debug!(probe = %self.probe, operation, "call not permitted");
-        Some(wit::ApiError::ClientError(wit::HttpError {
+        Some(crate::api::ApiError::Client {
             status: 403,
             code: "not_permitted".into(),
             message: format!("this probe may not call {operation} (see `allow` in the configuration)"),
-        }))
+        })
     }
 
     /// Counts a call; past the run's cap, traps the guest instead of calling the API.
-    fn count_call(&mut self, operation: &str) -> wasmtime::Result<()> {
+    pub(super) fn count_call(&mut self, operation: &str) -> wasmtime::Result<()> {
         if self.api_calls >= self.max_api_calls {
             self.halted = Some(RunError::ApiLimit(self.max_api_calls));
             wasmtime::bail!("potato-api call limit reached ({operation})");

@@ -14,7 +14,9 @@ mod limits;
 mod output;
 mod scratch;
 mod state;
+mod target;
 pub mod values;
+pub use target::{CallFuture, Caller, Target};
 
 use crate::api::PotatoApi;
 use crate::model::MetricFamily;
@@ -199,6 +201,9 @@ pub struct EngineSettings {
     /// Instances from a pre-sized pool (slots reused, memories reset copy-on-write) rather
     /// than allocated per run. On by default; off only to measure what the pool saves.
     pub pooling: bool,
+    /// A target served from its OpenAPI document instead of the built-in potato-api
+    /// (`None`: the potato-api, through its generated client).
+    pub target: Option<Target>,
 }
 
 impl EngineSettings {
@@ -206,7 +211,7 @@ impl EngineSettings {
     /// `max_memory_bytes` of linear memory.
     pub fn for_probes(probes: usize, max_memory_bytes: usize) -> Self {
         let runs = u32::try_from(probes).unwrap_or(u32::MAX).saturating_mul(2).max(16);
-        Self { max_concurrent_runs: runs, max_memory_bytes, cache_dir: None, pooling: true }
+        Self { max_concurrent_runs: runs, max_memory_bytes, cache_dir: None, pooling: true, target: None }
     }
 }
 
@@ -271,7 +276,18 @@ impl Engine {
         let engine = wasmtime::Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        ProbeWorld::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+        match &settings.target {
+            None => ProbeWorld::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?,
+            Some(target) => {
+                // The host's own interfaces as generated, the target's from its document.
+                use bindings::probe_host::probe::{config, log, metrics, scratch};
+                metrics::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+                log::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+                config::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+                scratch::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+                target::link(&mut linker, target)?;
+            }
+        }
         let ticker = EpochTicker::start(engine.clone(), EPOCH_TICK);
         Ok(Self { engine, linker, compile_cache, _ticker: ticker })
     }

@@ -16,13 +16,13 @@ use wasmtime::component::Val;
 
 /// The named types of a mapped document, by WIT name.
 #[derive(Debug)]
-pub struct Schema<'a> {
-    types: HashMap<&'a str, &'a TypeDef>,
+pub struct Schema {
+    types: HashMap<String, TypeDef>,
 }
 
-impl<'a> Schema<'a> {
-    pub fn new(api: &'a Api) -> Self {
-        Self { types: api.types.iter().map(|t| (t.name.as_str(), t)).collect() }
+impl Schema {
+    pub fn new(api: &Api) -> Self {
+        Self { types: api.types.iter().map(|t| (t.name.clone(), t.clone())).collect() }
     }
 }
 
@@ -38,7 +38,7 @@ pub struct InvalidValue {
 ///
 /// # Errors
 /// [`InvalidValue`] naming the JSON path of the first mismatch.
-pub fn from_json(schema: &Schema<'_>, ty: &Ty, bytes: &[u8]) -> Result<Val, InvalidValue> {
+pub fn from_json(schema: &Schema, ty: &Ty, bytes: &[u8]) -> Result<Val, InvalidValue> {
     let path = RefCell::new(Vec::new());
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result = Seed { schema, ty, path: &path }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
@@ -69,13 +69,13 @@ fn render(path: &[Step]) -> String {
 /// A value of `ty` to read. `path` is where it is; a step is popped only when the value under
 /// it was read, so after an error the path ends at the value that failed.
 #[derive(Clone, Copy)]
-struct Seed<'s, 'a> {
-    schema: &'s Schema<'a>,
+struct Seed<'s> {
+    schema: &'s Schema,
     ty: &'s Ty,
     path: &'s RefCell<Vec<Step>>,
 }
 
-impl<'s, 'a> Seed<'s, 'a> {
+impl<'s> Seed<'s> {
     fn of(self, ty: &'s Ty) -> Self {
         Seed { ty, ..self }
     }
@@ -91,7 +91,7 @@ impl<'s, 'a> Seed<'s, 'a> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
     type Value = Val;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Val, D::Error> {
@@ -131,7 +131,7 @@ impl AnyJson for Value {
 }
 
 /// A `oneOf`/`anyOf`: the case the discriminator names, or the first case the value reads as.
-fn variant(seed: Seed<'_, '_>, def: &TypeDef, value: Value) -> Result<Val, String> {
+fn variant(seed: Seed<'_>, def: &TypeDef, value: Value) -> Result<Val, String> {
     let TypeKind::Variant { cases, discriminator } = &def.kind else { unreachable!("a variant") };
     if let Some(property) = discriminator {
         let tag = value
@@ -156,9 +156,9 @@ fn variant(seed: Seed<'_, '_>, def: &TypeDef, value: Value) -> Result<Val, Strin
     Err(format!("matches none of {}'s cases ({})", def.name, names.join(", ")))
 }
 
-struct OptionVisitor<'s, 'a>(Seed<'s, 'a>);
+struct OptionVisitor<'s>(Seed<'s>);
 
-impl<'de> Visitor<'de> for OptionVisitor<'_, '_> {
+impl<'de> Visitor<'de> for OptionVisitor<'_> {
     type Value = Val;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -178,9 +178,9 @@ impl<'de> Visitor<'de> for OptionVisitor<'_, '_> {
     }
 }
 
-struct ListVisitor<'s, 'a>(Seed<'s, 'a>);
+struct ListVisitor<'s>(Seed<'s>);
 
-impl<'de> Visitor<'de> for ListVisitor<'_, '_> {
+impl<'de> Visitor<'de> for ListVisitor<'_> {
     type Value = Val;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -204,9 +204,9 @@ impl<'de> Visitor<'de> for ListVisitor<'_, '_> {
     }
 }
 
-struct MapVisitor<'s, 'a>(Seed<'s, 'a>);
+struct MapVisitor<'s>(Seed<'s>);
 
-impl<'de> Visitor<'de> for MapVisitor<'_, '_> {
+impl<'de> Visitor<'de> for MapVisitor<'_> {
     type Value = Val;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -225,12 +225,12 @@ impl<'de> Visitor<'de> for MapVisitor<'_, '_> {
     }
 }
 
-struct RecordVisitor<'s, 'a> {
-    seed: Seed<'s, 'a>,
+struct RecordVisitor<'s> {
+    seed: Seed<'s>,
     def: &'s TypeDef,
 }
 
-impl<'de> Visitor<'de> for RecordVisitor<'_, '_> {
+impl<'de> Visitor<'de> for RecordVisitor<'_> {
     type Value = Val;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -269,12 +269,12 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, '_> {
 }
 
 /// Booleans, numbers, strings, enums and timestamps.
-struct ScalarVisitor<'s, 'a> {
-    seed: Seed<'s, 'a>,
+struct ScalarVisitor<'s> {
+    seed: Seed<'s>,
     def: Option<&'s TypeDef>,
 }
 
-impl ScalarVisitor<'_, '_> {
+impl ScalarVisitor<'_> {
     fn integer<E: de::Error>(&self, v: i128) -> Result<Val, E> {
         let out_of_range = || E::custom(format!("{v} does not fit {}", wit(self.seed.ty)));
         Ok(match self.seed.ty {
@@ -304,7 +304,7 @@ fn wit(ty: &Ty) -> String {
     }
 }
 
-impl<'de> Visitor<'de> for ScalarVisitor<'_, '_> {
+impl<'de> Visitor<'de> for ScalarVisitor<'_> {
     type Value = Val;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -365,7 +365,7 @@ impl<'de> Visitor<'de> for ScalarVisitor<'_, '_> {
 }
 
 /// A value of type `ty` as JSON, for a request (a parameter or a body).
-pub fn to_json(schema: &Schema<'_>, ty: &Ty, val: &Val) -> Value {
+pub fn to_json(schema: &Schema, ty: &Ty, val: &Val) -> Value {
     match (ty, val) {
         (Ty::Option(_), Val::Option(None)) => Value::Null,
         (Ty::Option(inner), Val::Option(Some(v))) => to_json(schema, inner, v),

@@ -118,6 +118,12 @@ pub struct Pager {
     pub params: Vec<Param>,
     /// The items' type.
     pub item: Ty,
+    /// `of`'s token parameter and page-size parameter (WIT names).
+    pub token_param: String,
+    pub size_param: Option<String>,
+    /// The result record's next-token and items fields (WIT names).
+    pub next_field: String,
+    pub items_field: String,
 }
 
 /// A document, mapped.

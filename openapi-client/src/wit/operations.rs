@@ -199,7 +199,17 @@ pub fn pagers(functions: &[Function], types: &Types<'_>, pagination: &Pagination
             .filter(|p| p.json != pagination.token_param && Some(p.json.as_str()) != pagination.size_param.as_deref())
             .cloned()
             .collect();
-        pagers.push(Pager { name, of: f.name.clone(), params, item: (**item).clone() });
+        let param_name = |json: &str| f.params.iter().find(|p| p.json == json).map(|p| p.name.clone());
+        pagers.push(Pager {
+            name,
+            of: f.name.clone(),
+            params,
+            item: (**item).clone(),
+            token_param: param_name(&pagination.token_param).unwrap_or_default(),
+            size_param: pagination.size_param.as_deref().and_then(param_name),
+            next_field: next.name.clone(),
+            items_field: items.name.clone(),
+        });
     }
     pagers
 }

@@ -1,0 +1,151 @@
+//! A target served from its OpenAPI document: the second test target (tests/openapi/shop.yaml)
+//! mapped to WIT, its functions linked dynamically, and a Rust probe built against the
+//! generated WIT (tests/probes/shop) calling every one of them, the pager included. The calls
+//! are answered here, by function, so the test sees exactly what crossed the boundary both
+//! ways: arguments as JSON with the document's names, responses read into the probe's types.
+
+use crate::support;
+use potato_api_client::wit::model::Function;
+use potato_api_client::wit::{Options, Pagination, generate};
+use probe_host::api::{ApiError, ApiSettings, PotatoApi};
+use probe_host::engine::{CallFuture, Caller, Engine, EngineSettings, RunContext, RunLimits, Scratch, Target};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn shop_options() -> Options {
+    Options {
+        package: "shop:api@2.0.0".into(),
+        interface: "shop".into(),
+        pagination: Some(Pagination {
+            token_param: "cursor".into(),
+            next_token_field: "next".into(),
+            items_field: "items".into(),
+            size_param: Some("limit".into()),
+        }),
+        allow_methods: vec!["search".into()],
+    }
+}
+
+fn shop_document() -> String {
+    std::fs::read_to_string(support::repo_root().join("tests/openapi/shop.yaml")).expect("shop.yaml")
+}
+
+/// One call as the caller saw it: the function, its arguments, its body.
+type Asked = (String, Vec<Value>, Option<Value>);
+
+/// Answers every shop function from fixed data, and keeps what it was asked.
+#[derive(Default)]
+struct ShopAnswers {
+    asked: Mutex<Vec<Asked>>,
+}
+
+fn item(id: i64, price: Value, state: Value, counts: Value) -> Value {
+    json!({"id": id, "kind": "fruit", "price": price, "state": state, "seen": "2026-11-30T05:00:00Z",
+           "stock": [{"warehouse": "north", "counts": counts}]})
+}
+
+impl Caller for ShopAnswers {
+    fn call<'a>(&'a self, function: &'a Function, args: &'a [Value], body: Option<&'a Value>) -> CallFuture<'a> {
+        self.asked.lock().expect("lock").push((function.name.clone(), args.to_vec(), body.cloned()));
+        let answer = match function.name.as_str() {
+            "get-ping" => Ok(None),
+            "get-store" => {
+                Ok(Some(json!({"id": 7, "name": "Corner \"Shop\"", "address": {"city": "Gent", "geo": {"lat": 51.05}},
+                                          "opening": {"mon": "9-17", "sat": "10-12"}})))
+            }
+            "find-items-by-store" => match args.get(2) {
+                Some(Value::String(c)) if c == "c2" => Ok(Some(json!({"items": [
+                    item(3, json!({"mode": "per_kilo", "cents_per_kilo": 0.5}), json!("used"), json!({"a": 5}))
+                ], "next": null}))),
+                _ => Ok(Some(json!({"items": [
+                    item(1, json!({"mode": "fixed", "cents": 250}), Value::Null, json!({"a": 1, "b": 2})),
+                    item(9_007_199_254_740_993, json!({"mode": "fixed", "cents": 100}), json!("new"), json!({}))
+                ], "next": "c2"}))),
+            },
+            "search" => Ok(Some(json!([item(1, json!({"mode": "fixed", "cents": 1}), Value::Null, json!({}))]))),
+            other => Err(ApiError::NotFound(other.into())),
+        };
+        Box::pin(async move { answer.map(|v| v.map(|v| serde_json::to_vec(&v).expect("json"))) })
+    }
+}
+
+#[tokio::test]
+async fn a_probe_built_from_a_generated_package_calls_every_function_of_the_document() {
+    let api = generate(&shop_document(), &shop_options()).expect("maps").api;
+    let answers = Arc::new(ShopAnswers::default());
+    let target = Target { api: Arc::new(api), caller: answers.clone() };
+    let settings = EngineSettings { target: Some(target), ..EngineSettings::for_probes(1, 64 << 20) };
+    let engine = Engine::new(settings).expect("engine");
+    let bytes = std::fs::read(support::probe("shop")).expect("the shop probe");
+    let probe = engine.load("shop", &bytes).unwrap_or_else(|e| panic!("{e}"));
+    let ctx = RunContext {
+        // The potato-api client is not used by a shop probe; nothing listens there.
+        api: PotatoApi::new(&ApiSettings::new("http://127.0.0.1:9/api/v0", None)).expect("client"),
+        config: Arc::new(BTreeMap::new()),
+        limits: RunLimits {
+            timeout: Duration::from_secs(10),
+            cpu: Duration::from_secs(5),
+            memory_bytes: 64 << 20,
+            max_api_calls: 20,
+            max_families: 200,
+            max_samples: 20_000,
+            max_output_bytes: 8 << 20,
+        },
+        scratch: Scratch::default(),
+        allow: None,
+        denied: Arc::default(),
+    };
+    let out = probe.run(ctx).await.unwrap_or_else(|e| panic!("{e}"));
+    let value = |name: &str| {
+        let family = out.families.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no {name}"));
+        match &family.samples[0].value {
+            probe_host::model::SampleValue::Number(v) => (*v, family.samples[0].labels.clone()),
+            other => panic!("{other:?}"),
+        }
+    };
+    let (id, labels) = value("shop_store_info");
+    assert_eq!(id, 7.0);
+    let label = |k: &str| labels.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(label("name").as_deref(), Some("Corner \"Shop\""));
+    assert_eq!(label("city").as_deref(), Some("Gent"));
+    assert_eq!(label("opening").as_deref(), Some("mon=9-17,sat=10-12"), "a map keeps the document's key order");
+    assert_eq!(value("shop_store_latitude").0, 51.05);
+    let (page_items, page_labels) = value("shop_page_items");
+    assert_eq!((page_items, page_labels[0].1.as_str()), (2.0, "c2"));
+    // The pager followed both pages: three items.
+    assert_eq!(value("shop_items").0, 3.0);
+    assert_eq!(value("shop_items_max_id").0, 9_007_199_254_740_993_i64 as f64);
+    assert_eq!(value("shop_items_cents").0, 250.0 + 100.0 + 0.5);
+    assert_eq!(value("shop_items_stock").0, 1.0 + 2.0 + 5.0);
+    let five = chrono::DateTime::parse_from_rfc3339("2026-11-30T05:00:00Z").expect("date").timestamp() as f64;
+    assert_eq!(value("shop_items_seen_seconds").0, 3.0 * five);
+    assert_eq!(value("shop_items_with_state").0, 2.0, "null is none, \"used\" and \"new\" are some");
+    assert_eq!(value("shop_search_results").0, 1.0);
+    // get-ping, get-store, one page, two pages for the pager, search.
+    assert_eq!(out.api_calls, 6);
+
+    let asked = answers.asked.lock().expect("lock").clone();
+    let names: Vec<&str> = asked.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["get-ping", "get-store", "find-items-by-store", "find-items-by-store", "find-items-by-store", "search"]
+    );
+    // Arguments in the function's order (path, query, header), as the document's JSON.
+    assert_eq!(asked[1].1, [json!(7)]);
+    assert_eq!(asked[2].1, [json!(7), json!(2), Value::Null, json!("trace-1")]);
+    // The pager asks for full pages and passes the token along.
+    assert_eq!(asked[3].1, [json!(7), json!(1000), Value::Null, Value::Null]);
+    assert_eq!(asked[4].1, [json!(7), json!(1000), json!("c2"), Value::Null]);
+    // The body, with the document's names and enum values.
+    assert_eq!(asked[5].2, Some(json!({"text": "apple", "kinds": ["fruit"]})));
+}
+
+#[test]
+fn the_shop_probes_wit_is_what_the_generator_writes() {
+    let generated = generate(&shop_document(), &shop_options()).expect("maps");
+    let committed = std::fs::read_to_string(support::repo_root().join("tests/probes/shop/wit/deps/api/api.wit"))
+        .expect("the shop probe's WIT");
+    assert_eq!(committed, generated.text, "regenerate with `probe-host wit --openapi tests/openapi/shop.yaml ...`");
+}

@@ -68,6 +68,30 @@ impl ClientHooks<crate::ClientContext> for Client {
 }
 
 impl Client {
+    /// Sends a request built outside the generated methods (an operation of another document,
+    /// served from its mapped model) through the same hooks: the current token, one retry
+    /// after a `401` with a fresh one, the response-size cap, and the observer, which counts it
+    /// under `operation_id`.
+    ///
+    /// # Errors
+    /// As the generated methods: no token, a transport failure, an oversized body.
+    pub async fn send_request(
+        &self,
+        mut request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> Result<reqwest::Response, Error<()>> {
+        let info = OperationInfo { operation_id };
+        <Self as ClientHooks<crate::ClientContext>>::pre::<()>(self, &mut request, &info).await?;
+        let result = <Self as ClientHooks<crate::ClientContext>>::exec(self, request, &info).await;
+        <Self as ClientHooks<crate::ClientContext>>::post::<()>(self, &result, &info).await?;
+        result.map_err(Error::CommunicationError)
+    }
+
+    /// The HTTP client requests are built with (its base settings: TLS, timeouts).
+    pub fn http(&self) -> &reqwest::Client {
+        self.client()
+    }
+
     /// Sends one request, reads its body up to the cap and tells the observer how it went.
     async fn send(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
         // Reports the request even when this future is dropped half-way (the caller's run

@@ -7,7 +7,7 @@
 use crate::support;
 use potato_api_client::wit::model::Function;
 use potato_api_client::wit::{Options, Pagination, generate};
-use probe_host::api::{ApiError, ApiSettings, PotatoApi};
+use probe_host::api::{ApiError, ApiSettings, HttpCaller, PotatoApi};
 use probe_host::engine::{CallFuture, Caller, Engine, EngineSettings, RunContext, RunLimits, Scratch, Target};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -71,11 +71,10 @@ impl Caller for ShopAnswers {
     }
 }
 
-#[tokio::test]
-async fn a_probe_built_from_a_generated_package_calls_every_function_of_the_document() {
+/// Runs the shop probe once against `caller`.
+async fn run_shop(caller: Arc<dyn Caller>) -> Result<probe_host::engine::RunOutput, probe_host::engine::RunError> {
     let api = generate(&shop_document(), &shop_options()).expect("maps").api;
-    let answers = Arc::new(ShopAnswers::default());
-    let target = Target { api: Arc::new(api), caller: answers.clone() };
+    let target = Target { api: Arc::new(api), caller };
     let settings = EngineSettings { target: Some(target), ..EngineSettings::for_probes(1, 64 << 20) };
     let engine = Engine::new(settings).expect("engine");
     let bytes = std::fs::read(support::probe("shop")).expect("the shop probe");
@@ -97,7 +96,11 @@ async fn a_probe_built_from_a_generated_package_calls_every_function_of_the_docu
         allow: None,
         denied: Arc::default(),
     };
-    let out = probe.run(ctx).await.unwrap_or_else(|e| panic!("{e}"));
+    probe.run(ctx).await
+}
+
+/// Every value the shop probe reports, as the shop's data says.
+fn check_shop_values(out: &probe_host::engine::RunOutput) {
     let value = |name: &str| {
         let family = out.families.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no {name}"));
         match &family.samples[0].value {
@@ -125,7 +128,13 @@ async fn a_probe_built_from_a_generated_package_calls_every_function_of_the_docu
     assert_eq!(value("shop_search_results").0, 1.0);
     // get-ping, get-store, one page, two pages for the pager, search.
     assert_eq!(out.api_calls, 6);
+}
 
+#[tokio::test]
+async fn a_probe_built_from_a_generated_package_calls_every_function_of_the_document() {
+    let answers = Arc::new(ShopAnswers::default());
+    let out = run_shop(answers.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    check_shop_values(&out);
     let asked = answers.asked.lock().expect("lock").clone();
     let names: Vec<&str> = asked.iter().map(|(n, _, _)| n.as_str()).collect();
     assert_eq!(
@@ -140,6 +149,42 @@ async fn a_probe_built_from_a_generated_package_calls_every_function_of_the_docu
     assert_eq!(asked[4].1, [json!(7), json!(1000), json!("c2"), Value::Null]);
     // The body, with the document's names and enum values.
     assert_eq!(asked[5].2, Some(json!({"text": "apple", "kinds": ["fruit"]})));
+}
+
+#[tokio::test]
+async fn over_http_every_function_reaches_a_real_server_through_the_access_layer() {
+    let shop = support::shop::Shop::start().await;
+    let api = generate(&shop_document(), &shop_options()).expect("maps").api;
+    let client = PotatoApi::new(&ApiSettings::new(shop.base_url(), Some(support::shop::TOKEN.into()))).expect("client");
+    let stats = client.stats();
+    let out = run_shop(Arc::new(HttpCaller::new(client, &api))).await.unwrap_or_else(|e| panic!("{e}"));
+    check_shop_values(&out);
+    let seen = shop.seen.lock().expect("lock").clone();
+    let requests: Vec<(&str, &str)> = seen.iter().map(|(m, t, _, _)| (m.as_str(), t.as_str())).collect();
+    assert_eq!(
+        requests,
+        [
+            ("GET", "/api/ping"),
+            ("GET", "/api/stores/7"),
+            ("GET", "/api/stores/7/items?limit=2"),
+            ("GET", "/api/stores/7/items?limit=1000"),
+            ("GET", "/api/stores/7/items?limit=1000&cursor=c2"),
+            ("POST", "/api/search"),
+        ]
+    );
+    assert_eq!(seen[2].2.as_deref(), Some("trace-1"), "the header parameter");
+    assert_eq!(serde_json::from_str::<Value>(&seen[5].3).expect("json"), json!({"text": "apple", "kinds": ["fruit"]}));
+    // The access layer counted every request under its operationId (or function name).
+    let snapshot = stats.snapshot();
+    assert_eq!(snapshot.operations["find items by store"].responses["200"], 3);
+    assert_eq!(snapshot.operations["get-ping"].responses["204"], 1);
+    assert_eq!(snapshot.operations["search"].responses["200"], 1);
+
+    // Refused credentials reach the probe as `unauthorized`.
+    let wrong = PotatoApi::new(&ApiSettings::new(shop.base_url(), Some("wrong".into()))).expect("client");
+    let err = run_shop(Arc::new(HttpCaller::new(wrong, &api))).await.expect_err("refused");
+    assert_eq!(err.kind(), "api_error");
+    assert!(err.to_string().contains("get-ping: ApiError::Unauthorized(\"who are you\")"), "{err}");
 }
 
 #[test]

@@ -61,7 +61,7 @@ impl From<progenitor_client::Error<types::Error>> for ApiError {
     }
 }
 
-fn from_status(status: StatusCode, code: String, message: String, retry_after: Option<u32>) -> ApiError {
+pub(crate) fn from_status(status: StatusCode, code: String, message: String, retry_after: Option<u32>) -> ApiError {
     let n = status.as_u16();
     match (n, retry_after) {
         (401, _) => ApiError::Unauthorized(message),
@@ -74,7 +74,7 @@ fn from_status(status: StatusCode, code: String, message: String, retry_after: O
     }
 }
 
-fn from_reqwest(e: &reqwest::Error) -> ApiError {
+pub(crate) fn from_reqwest(e: &reqwest::Error) -> ApiError {
     if e.is_timeout() {
         ApiError::Timeout
     } else if e.is_decode() || e.is_body() {
@@ -85,6 +85,6 @@ fn from_reqwest(e: &reqwest::Error) -> ApiError {
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by the potato-api).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u32> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u32> {
     headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
 }

@@ -2,6 +2,7 @@
 //! the HTTP calls with the generated [`potato_api_client::Client`], owns the base URL and the
 //! credentials, and maps every failure to an [`ApiError`] a probe can act on.
 
+mod dynamic;
 mod error;
 mod oauth2;
 mod polite;
@@ -10,6 +11,7 @@ mod stats;
 mod tls;
 mod token;
 
+pub use dynamic::HttpCaller;
 pub use error::ApiError;
 pub use oauth2::OAuth2Settings;
 pub use polite::Politeness;

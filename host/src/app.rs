@@ -1,9 +1,9 @@
 //! Assembly: the engine, the API client, the probe table, the supervisor, the reloader and the
 //! server, wired together. Used by `probe-host run` and `probe-host demo`.
 
-use crate::api::{ApiSettings, PotatoApi};
+use crate::api::{ApiSettings, HttpCaller, PotatoApi};
 use crate::config::Config;
-use crate::engine::{Engine, EngineSettings};
+use crate::engine::{Engine, EngineSettings, Target};
 use crate::probe::Desired;
 use crate::reload::{self, ProbeSources, Reloader};
 use crate::server::{self, ServerSettings};
@@ -71,12 +71,25 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         .chain([settings.probes.defaults.memory])
         .max()
         .unwrap_or(64 << 20);
+    let api = PotatoApi::new(&settings.api).context("cannot build the API client")?;
+    // A target served from its OpenAPI document, or (without one) the built-in potato-api.
+    let target = settings.config.as_ref().and_then(|c| c.api.target.clone()).map(|generated| Target {
+        caller: Arc::new(HttpCaller::new(api.clone(), &generated.api)),
+        api: Arc::new(generated.api.clone()),
+    });
+    if let Some(target) = &target {
+        tracing::info!(
+            package = %target.api.package,
+            functions = target.api.functions.len() + target.api.pagers.len(),
+            "serving the target's operations from its OpenAPI document"
+        );
+    }
     let engine_settings = EngineSettings {
         cache_dir: settings.cache_dir.clone(),
+        target,
         ..EngineSettings::for_probes(desired.len().max(MIN_POOLED_PROBES), max_memory)
     };
     let engine = Arc::new(Engine::new(engine_settings).context("cannot create the WebAssembly engine")?);
-    let api = PotatoApi::new(&settings.api).context("cannot build the potato-api client")?;
     let listener =
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;

@@ -47,6 +47,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The potato-api's operations, by `operationId`: what `allow` lists.
@@ -123,6 +124,80 @@ pub struct ApiConfig {
     pub oauth2: Option<OAuth2Config>,
     #[serde(default)]
     pub tls: TlsConfig,
+    /// The target's OpenAPI document (a path relative to the configuration file): its
+    /// operations are served to probes from it (docs/openapi-to-wit.md). Without it, the
+    /// built-in potato-api.
+    pub openapi: Option<PathBuf>,
+    /// How `openapi` becomes a WIT package.
+    #[serde(default)]
+    pub wit: WitConfig,
+    /// `openapi`, read and mapped when the configuration is loaded.
+    #[serde(skip)]
+    pub target: Option<Arc<potato_api_client::wit::Generated>>,
+}
+
+/// `[api.wit]`: the package a document maps to, as `probe-host wit --openapi` takes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitConfig {
+    /// `namespace:name@version`.
+    #[serde(default = "default_wit_package")]
+    pub package: String,
+    /// The interface holding the functions.
+    #[serde(default = "default_wit_interface")]
+    pub interface: String,
+    /// The pagination convention, for `list-all-*` pagers.
+    pub paging: Option<PagingConfig>,
+    /// Non-GET operations to expose too, by operationId.
+    #[serde(default)]
+    pub allow_methods: Vec<String>,
+}
+
+impl Default for WitConfig {
+    fn default() -> Self {
+        Self {
+            package: default_wit_package(),
+            interface: default_wit_interface(),
+            paging: None,
+            allow_methods: Vec::new(),
+        }
+    }
+}
+
+fn default_wit_package() -> String {
+    "target:api@0.1.0".into()
+}
+
+fn default_wit_interface() -> String {
+    "operations".into()
+}
+
+/// `[api.wit.paging]`: the token query parameter, the result's next-token and items fields,
+/// and the page-size parameter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagingConfig {
+    pub token: String,
+    pub next: String,
+    pub items: String,
+    pub size: Option<String>,
+}
+
+impl WitConfig {
+    /// The generator's options.
+    pub fn options(&self) -> potato_api_client::wit::Options {
+        potato_api_client::wit::Options {
+            package: self.package.clone(),
+            interface: self.interface.clone(),
+            pagination: self.paging.as_ref().map(|p| potato_api_client::wit::Pagination {
+                token_param: p.token.clone(),
+                next_token_field: p.next.clone(),
+                items_field: p.items.clone(),
+                size_param: p.size.clone(),
+            }),
+            allow_methods: self.allow_methods.clone(),
+        }
+    }
 }
 
 /// `[api.oauth2]`: the client-credentials grant.
@@ -262,9 +337,13 @@ pub struct ProbeSettings {
     /// Size of one run's output (names, labels and values, roughly as exposed).
     #[serde(default = "default_max_output_size", with = "bytesize")]
     pub max_output_size: usize,
-    /// The potato-api operations (operationIds) the probe may call; absent: all of them.
+    /// The operations (operationIds) the probe may call; absent: all of them.
     #[serde(default)]
     pub allow: Option<Vec<String>>,
+    /// The operations `allow` may name: the target document's, set when the configuration
+    /// is loaded (`None`: the potato-api's).
+    #[serde(skip)]
+    pub operations: Option<Arc<[String]>>,
 }
 
 impl Default for ProbeSettings {
@@ -279,6 +358,7 @@ impl Default for ProbeSettings {
             max_samples: default_max_samples(),
             max_output_size: default_max_output_size(),
             allow: None,
+            operations: None,
         }
     }
 }
@@ -325,6 +405,7 @@ impl ProbeSettings {
             max_samples: p.max_samples.unwrap_or(self.max_samples),
             max_output_size: p.max_output_size.unwrap_or(self.max_output_size),
             allow: p.allow.clone().or_else(|| self.allow.clone()),
+            operations: self.operations.clone(),
         }
     }
 
@@ -345,9 +426,13 @@ impl ProbeSettings {
         if self.max_families == 0 || self.max_samples == 0 || self.max_output_size == 0 {
             return Err(format!("{what}: max_families, max_samples and max_output_size must be above zero"));
         }
+        let known: Vec<&str> = match &self.operations {
+            Some(ops) => ops.iter().map(String::as_str).collect(),
+            None => OPERATIONS.to_vec(),
+        };
         for op in self.allow.iter().flatten() {
-            if !OPERATIONS.contains(&op.as_str()) {
-                return Err(format!("{what}: allow: unknown operation {op:?} (known: {})", OPERATIONS.join(", ")));
+            if !known.contains(&op.as_str()) {
+                return Err(format!("{what}: allow: unknown operation {op:?} (known: {})", known.join(", ")));
             }
         }
         Ok(())
@@ -445,15 +530,40 @@ impl Config {
     /// When the file cannot be read, is not valid TOML, has unknown keys or values out of range.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        Self::parse(&text).map_err(|message| ConfigError::Invalid { path: path.into(), message })
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse_in(&text, base).map_err(|message| ConfigError::Invalid { path: path.into(), message })
     }
 
-    /// Parses and checks a configuration document.
+    /// Parses and checks a configuration document (paths relative to the working directory).
     ///
     /// # Errors
     /// A message naming the key at fault.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        Self::parse_in(text, Path::new("."))
+    }
+
+    /// Parses and checks a configuration document whose relative paths start at `base`: reads
+    /// and maps `[api] openapi`, so that `allow` lists are checked against its operations.
+    ///
+    /// # Errors
+    /// A message naming the key at fault, or the document and the JSON pointer.
+    pub fn parse_in(text: &str, base: &Path) -> Result<Self, String> {
+        let mut config: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        if let Some(document) = &config.api.openapi {
+            let path = base.join(document);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("api.openapi: cannot read {}: {e}", path.display()))?;
+            let generated = potato_api_client::wit::generate(&text, &config.api.wit.options())
+                .map_err(|e| format!("api.openapi: {}: {e}", path.display()))?;
+            let operations: Arc<[String]> = generated
+                .api
+                .functions
+                .iter()
+                .map(|f| f.operation_id.clone().unwrap_or_else(|| f.name.clone()))
+                .collect();
+            config.defaults.operations = Some(operations);
+            config.api.target = Some(Arc::new(generated));
+        }
         config.check()?;
         Ok(config)
     }

@@ -194,3 +194,66 @@ fn the_shop_probes_wit_is_what_the_generator_writes() {
         .expect("the shop probe's WIT");
     assert_eq!(committed, generated.text, "regenerate with `probe-host wit --openapi tests/openapi/shop.yaml ...`");
 }
+
+/// The `[api]` section for the shop server, with its document and WIT settings.
+fn shop_api_section(shop: &support::shop::Shop, dir: &std::path::Path) -> String {
+    let token = dir.join("token");
+    std::fs::write(&token, support::shop::TOKEN).expect("token");
+    format!(
+        "[api]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nopenapi = \"{}\"\n\
+         [api.wit]\npackage = \"shop:api@2.0.0\"\ninterface = \"shop\"\nallow_methods = [\"search\"]\n\
+         [api.wit.paging]\ntoken = \"cursor\"\nnext = \"next\"\nitems = \"items\"\nsize = \"limit\"\n",
+        shop.base_url(),
+        token.display(),
+        support::repo_root().join("tests/openapi/shop.yaml").display()
+    )
+}
+
+#[tokio::test]
+async fn probe_host_run_serves_the_configured_document() {
+    let shop = support::shop::Shop::start().await;
+    let dir = support::TempDir::new("shop-run");
+    let mut config = shop_api_section(&shop, dir.path());
+    config += &support::probe_entry("shop", &support::probe("shop"), "");
+    // Least privilege by the document's operationIds: this one may not search.
+    config += &support::probe_entry("narrow", &support::probe("shop"), "allow = [\"get-ping\", \"getStore\"]");
+    let host = support::Host::start(&config);
+    host.wait_ready().await;
+    let scrape = host.scrape().await;
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "shop")]), 1.0, "{}", host.log());
+    assert_eq!(scrape.value("shop_items", &[]), 3.0);
+    assert_eq!(scrape.value("shop_items_cents", &[]), 350.5);
+    let requests =
+        scrape.value("probe_host_api_requests_total", &[("operation", "find items by store"), ("code", "200")]);
+    assert!(requests >= 3.0, "{requests}");
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "narrow")]), 0.0);
+    assert!(scrape.value("probe_host_probe_api_calls_denied_total", &[("probe", "narrow")]) >= 1.0);
+    assert!(host.log().contains("serving the target's operations from its OpenAPI document"));
+}
+
+#[test]
+fn a_configured_document_is_checked_at_load() {
+    let dir = support::TempDir::new("shop-config");
+    let path = dir.path().join("c.toml");
+    let run = |config: &str| {
+        std::fs::write(&path, config).expect("write");
+        let out = support::binary().args(["run", "--config"]).arg(&path).output().expect("run");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let shop_yaml = support::repo_root().join("tests/openapi/shop.yaml");
+    let base = format!("[api]\nbase_url = \"http://127.0.0.1:9/api\"\nopenapi = \"{}\"\n", shop_yaml.display());
+    // `allow` names the document's operations, not the potato-api's.
+    let (code, stderr) = run(&format!("{base}[defaults]\nallow = [\"listFarms\"]\n"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("\"listFarms\"") && stderr.contains("find items by store, getStore, get-ping"), "{stderr}");
+    // A document that does not map: the file and the JSON pointer.
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "openapi: 3.0.3\ninfo: { title: t, version: '1' }\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: x\n          content:\n            application/json:\n              schema: { $ref: '#/components/schemas/Gone' }\n",
+    )
+    .expect("write");
+    let (code, stderr) = run("[api]\nbase_url = \"http://127.0.0.1:9/api\"\nopenapi = \"broken.yaml\"\n");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("broken.yaml") && stderr.contains("#/components/schemas/Gone"), "{stderr}");
+}

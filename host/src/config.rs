@@ -732,6 +732,19 @@ mod tests {
     }
 
     #[test]
+    fn the_readmes_own_api_config_is_valid_with_the_shop_document() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/openapi");
+        let config = Config::parse_in(&readme_toml("3. **The configuration:**"), &base).expect("parses");
+        let target = config.api.target.as_ref().expect("the document is mapped");
+        assert_eq!(target.import(), "shop:api/shop@2.0.0");
+        assert!(target.api.pagers.iter().any(|p| p.name == "find-all-items-by-store"));
+        assert_eq!(
+            config.probes[0].allow.as_deref(),
+            Some(&["getStore".to_string(), "find items by store".to_string()][..])
+        );
+    }
+
+    #[test]
     fn the_readmes_example_config_is_valid() {
         let config = Config::parse(&readme_toml("The configuration file:")).expect("the README's config parses");
         assert_eq!(config.probes.len(), 2);

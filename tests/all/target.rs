@@ -257,3 +257,44 @@ fn a_configured_document_is_checked_at_load() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("broken.yaml") && stderr.contains("#/components/schemas/Gone"), "{stderr}");
 }
+
+/// The probes' own series of a scrape (the self-metrics left out), as `series value` lines.
+fn probe_series(scrape: &support::exposition::Scrape) -> Vec<String> {
+    scrape.samples.iter().filter(|(k, _)| !k.starts_with("probe_host_")).map(|(k, v)| format!("{k} {v}")).collect()
+}
+
+#[tokio::test]
+async fn the_potato_api_served_from_its_document_gives_what_its_generated_client_gives() {
+    let sim = support::simulator().await;
+    let dir = support::TempDir::new("potato-document");
+    let probes = [
+        support::probe_entry("inventory", &support::probe("inventory"), "config = { page-size = \"100\" }"),
+        support::probe_entry("silos", &support::probe("silos"), ""),
+        support::probe_entry("orders", &support::probe("orders"), ""),
+        support::probe_entry("orders-py", &support::lang_probe("orders-py.wasm"), "timeout = \"60s\""),
+        support::probe_entry("orders-js", &support::lang_probe("orders-js.wasm"), "timeout = \"60s\""),
+        // Built against WIT 0.1.0: the document's package (0.1.1) serves it as the client did.
+        support::probe_entry("legacy", &support::probe("legacy"), ""),
+    ]
+    .concat();
+    let typed = support::api_section(&sim, dir.path());
+    let document = format!(
+        "{typed}openapi = \"{}\"\n[api.wit]\npackage = \"potato:api@0.1.1\"\ninterface = \"potatoes\"\n\
+         [api.wit.paging]\ntoken = \"page_token\"\nnext = \"next_page_token\"\nitems = \"items\"\nsize = \"limit\"\n",
+        support::repo_root().join("openapi-client/potato-api.yaml").display()
+    );
+    let mut series = Vec::new();
+    for api in [typed, document] {
+        let host = support::Host::start(&format!("{api}{probes}"));
+        host.wait_ready().await;
+        let scrape = host.scrape().await;
+        for probe in ["inventory", "silos", "orders", "orders-py", "orders-js", "legacy"] {
+            assert_eq!(scrape.value("probe_host_probe_up", &[("probe", probe)]), 1.0, "{probe}: {}", host.log());
+        }
+        series.push(probe_series(&scrape));
+    }
+    // (The simulator's data does not change between the two: the same seed, no faults.)
+    assert!(series[0].len() > 100, "{}", series[0].len());
+    let differ: Vec<_> = series[0].iter().zip(&series[1]).filter(|(a, b)| a != b).take(5).collect();
+    assert!(differ.is_empty() && series[0].len() == series[1].len(), "the two paths differ: {differ:#?}");
+}

@@ -11,10 +11,10 @@
 //! ratios across machines, not absolute numbers.
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_debug_implementations)]
 
-use probe_host::api::{ApiSettings, PotatoApi};
+use probe_host::api::{ApiSettings, HttpCaller, PotatoApi};
 use probe_host::app::{self, HostSettings};
 use probe_host::config::{Config, ProbeSettings};
-use probe_host::engine::{Engine, EngineSettings, Probe, RunContext, RunLimits, Scratch};
+use probe_host::engine::{Engine, EngineSettings, Probe, RunContext, RunLimits, Scratch, Target};
 use probe_host::exposition::{self, Format};
 use probe_host::model::{MetricFamily, MetricKind};
 use probe_host::probe::{self as probes, ProbeSpec};
@@ -302,9 +302,9 @@ impl CoreModule {
 async fn boundary(opts: &Opts, f: &Fixtures) {
     println!("## 2. Crossing the boundary (N potatoes in, 1,000 series out)\n");
     println!(
-        "| potatoes | wasm | native (baseline) | wasm / native | wasm, receive only | native, receive only | logic alone: wasm / native |"
+        "| potatoes | wasm | native (baseline) | wasm / native | wasm, receive only | native, receive only | logic alone: wasm / native | wasm, from the document | document / generated client | from the document, receive only | receive: document / generated client |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let sizes: &[usize] = if opts.quick { &[1_000] } else { &[1_000, 10_000, 100_000] };
     let engine = Arc::new(Engine::new(EngineSettings::for_probes(4, 256 << 20)).unwrap());
     let probe = compile(&engine, &f.fixture("misbehave")).await;
@@ -324,13 +324,33 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
             c.limits.memory_bytes = 256 << 20;
             c
         };
+        // The same probe, the potato-api's functions served from its document instead of
+        // through the generated client (the same access layer and shared-call cache).
+        let generated = potato_api_client::wit::generate(
+            potato_api_client::OPENAPI_DOCUMENT,
+            &potato_api_client::wit::Options::potato(),
+        )
+        .unwrap();
+        let target = Target {
+            caller: Arc::new(HttpCaller::new(api.clone(), &generated.api)),
+            api: Arc::new(generated.api),
+        };
+        let document_engine =
+            Arc::new(Engine::new(EngineSettings { target: Some(target), ..EngineSettings::for_probes(4, 256 << 20) }).unwrap());
+        let document_probe = compile(&document_engine, &f.fixture("misbehave")).await;
         let wasm_out = probe.run(ctx(&crunch)).await.unwrap().families;
         assert_eq!(wasm_out, crunch_native(&api).await, "the wasm and native crunch must agree");
+        assert_eq!(document_probe.run(ctx(&crunch)).await.unwrap().families, wasm_out, "both paths must agree");
         let received = &probe.run(ctx(&receive)).await.unwrap().families[0].samples[0].value;
         assert_eq!(*received, probe_host::model::SampleValue::Number(n as f64));
         assert_eq!(receive_native(&api).await, n);
-        let variants: [(&str, Variant<'_>); 4] = [
+        let variants: [(&str, Variant<'_>); 6] = [
             ("wasm", Box::new(|| Box::pin(async { probe.run(ctx(&crunch)).await.map(drop).unwrap() }))),
+            ("document", Box::new(|| Box::pin(async { document_probe.run(ctx(&crunch)).await.map(drop).unwrap() }))),
+            (
+                "document, receive",
+                Box::new(|| Box::pin(async { document_probe.run(ctx(&receive)).await.map(drop).unwrap() })),
+            ),
             ("native", Box::new(|| Box::pin(async { drop(crunch_native(&api).await) }))),
             ("wasm, receive", Box::new(|| Box::pin(async { probe.run(ctx(&receive)).await.map(drop).unwrap() }))),
             (
@@ -345,14 +365,19 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
         let runs = opts.n(if n >= 100_000 { 200 } else { 2_000 });
         let s = interleaved(runs, (runs / 10).clamp(3, 50), &variants).await;
         let p50 = |i: usize| s[i].p50.as_secs_f64();
+        // s: wasm, document, document receive, native, wasm receive, native receive
         println!(
-            "| {n} | {} | {} | {:.2} | {} | {} | {:.2} |",
+            "| {n} | {} | {} | {:.2} | {} | {} | {:.2} | {} | {:.2} | {} | {:.2} |",
             us(s[0].p50),
-            us(s[1].p50),
-            p50(0) / p50(1),
-            us(s[2].p50),
             us(s[3].p50),
-            (p50(0) - p50(2)) / (p50(1) - p50(3)),
+            p50(0) / p50(3),
+            us(s[4].p50),
+            us(s[5].p50),
+            (p50(0) - p50(4)) / (p50(3) - p50(5)),
+            us(s[1].p50),
+            p50(1) / p50(0),
+            us(s[2].p50),
+            p50(2) / p50(4),
         );
     }
     println!();

@@ -331,12 +331,11 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
             &potato_api_client::wit::Options::potato(),
         )
         .unwrap();
-        let target = Target {
-            caller: Arc::new(HttpCaller::new(api.clone(), &generated.api)),
-            api: Arc::new(generated.api),
-        };
-        let document_engine =
-            Arc::new(Engine::new(EngineSettings { target: Some(target), ..EngineSettings::for_probes(4, 256 << 20) }).unwrap());
+        let target =
+            Target { caller: Arc::new(HttpCaller::new(api.clone(), &generated.api)), api: Arc::new(generated.api) };
+        let document_engine = Arc::new(
+            Engine::new(EngineSettings { target: Some(target), ..EngineSettings::for_probes(4, 256 << 20) }).unwrap(),
+        );
         let document_probe = compile(&document_engine, &f.fixture("misbehave")).await;
         let wasm_out = probe.run(ctx(&crunch)).await.unwrap().families;
         assert_eq!(wasm_out, crunch_native(&api).await, "the wasm and native crunch must agree");

@@ -71,13 +71,47 @@ impl Caller for ShopAnswers {
     }
 }
 
-/// Runs the shop probe once against `caller`.
+/// Runs the Rust shop probe once against `caller`.
 async fn run_shop(caller: Arc<dyn Caller>) -> Result<probe_host::engine::RunOutput, probe_host::engine::RunError> {
+    run_shop_probe(&support::probe("shop"), caller).await
+}
+
+/// The shop probe in Python (tests/probes/shop-py), built with the suite's componentize-py
+/// against the shop probe's generated WIT.
+fn python_shop_probe() -> std::path::PathBuf {
+    // Installs componentize-py (pinned in probes/python/requirements.txt) into target/py-venv.
+    let dir = support::lang_probe("orders-py.wasm").parent().expect("dir").to_path_buf();
+    let out = dir.join("shop-py.wasm");
+    let root = support::repo_root();
+    let status = std::process::Command::new(root.join("target/py-venv/bin/componentize-py"))
+        .arg("-d")
+        .arg(root.join("tests/probes/shop/wit"))
+        .args(["-w", "probe-host:probe/probe@0.1.2", "componentize", "app", "-p"])
+        .arg(root.join("tests/probes/shop-py"))
+        .arg("-o")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("componentize-py");
+    assert!(status.success(), "building tests/probes/shop-py failed");
+    out
+}
+
+/// Runs the shop probe at `path` once against `caller`.
+async fn run_shop_probe(
+    path: &std::path::Path,
+    caller: Arc<dyn Caller>,
+) -> Result<probe_host::engine::RunOutput, probe_host::engine::RunError> {
     let api = generate(&shop_document(), &shop_options()).expect("maps").api;
     let target = Target { api: Arc::new(api), caller };
-    let settings = EngineSettings { target: Some(target), ..EngineSettings::for_probes(1, 64 << 20) };
+    // The suite's compile cache: a Python component compiles once per machine.
+    let settings = EngineSettings {
+        target: Some(target),
+        cache_dir: Some(support::repo_root().join("target/test-cache")),
+        ..EngineSettings::for_probes(1, 64 << 20)
+    };
     let engine = Engine::new(settings).expect("engine");
-    let bytes = std::fs::read(support::probe("shop")).expect("the shop probe");
+    let bytes = std::fs::read(path).expect("the shop probe");
     let probe = engine.load("shop", &bytes).unwrap_or_else(|e| panic!("{e}"));
     let ctx = RunContext {
         // The potato-api client is not used by a shop probe; nothing listens there.
@@ -179,6 +213,16 @@ async fn over_http_every_function_reaches_a_real_server_through_the_access_layer
     assert_eq!(snapshot.operations["find items by store"].responses["200"], 3);
     assert_eq!(snapshot.operations["get-ping"].responses["204"], 1);
     assert_eq!(snapshot.operations["search"].responses["200"], 1);
+
+    // The same from the Python probe: the same values, the same requests.
+    let before = seen.len();
+    let client = PotatoApi::new(&ApiSettings::new(shop.base_url(), Some(support::shop::TOKEN.into()))).expect("client");
+    let out = run_shop_probe(&python_shop_probe(), Arc::new(HttpCaller::new(client, &api))).await;
+    check_shop_values(&out.unwrap_or_else(|e| panic!("the Python probe: {e}")));
+    let python: Vec<(String, String)> =
+        shop.seen.lock().expect("lock")[before..].iter().map(|(m, t, _, _)| (m.clone(), t.clone())).collect();
+    let rust: Vec<(String, String)> = requests.iter().map(|(m, t)| ((*m).to_string(), (*t).to_string())).collect();
+    assert_eq!(python, rust);
 
     // Refused credentials reach the probe as `unauthorized`.
     let wrong = PotatoApi::new(&ApiSettings::new(shop.base_url(), Some("wrong".into()))).expect("client");

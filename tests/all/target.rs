@@ -67,7 +67,7 @@ impl Caller for ShopAnswers {
             "search" => Ok(Some(json!([item(1, json!({"mode": "fixed", "cents": 1}), Value::Null, json!({}))]))),
             other => Err(ApiError::NotFound(other.into())),
         };
-        Box::pin(async move { answer.map(|v| v.map(|v| serde_json::to_vec(&v).expect("json"))) })
+        Box::pin(async move { answer.map(|v| v.map(|v| Arc::from(serde_json::to_vec(&v).expect("json")))) })
     }
 }
 

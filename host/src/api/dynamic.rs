@@ -9,6 +9,7 @@ use crate::engine::{CallFuture, Caller};
 use potato_api_client::wit::model::{Api, Function, Location};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Makes the HTTP requests of a mapped document's functions.
 #[derive(Debug)]
@@ -38,7 +39,7 @@ impl HttpCaller {
         function: &Function,
         args: &[Value],
         body: Option<&Value>,
-    ) -> Result<Option<Vec<u8>>, ApiError> {
+    ) -> Result<Option<Arc<[u8]>>, ApiError> {
         let operation = self.operations.get(&function.name).copied().unwrap_or("unknown");
         let request = self.request(function, args, body)?;
         // Identical calls within the share window are sent once (GETs only: a POST that reads
@@ -118,12 +119,12 @@ fn encode_segment(text: &str) -> String {
 }
 
 /// The body of a 2xx response (`None` when empty), or the typed error for any other status.
-async fn read(response: reqwest::Response) -> Result<Option<Vec<u8>>, ApiError> {
+async fn read(response: reqwest::Response) -> Result<Option<Arc<[u8]>>, ApiError> {
     let status = response.status();
     let retry = retry_after(response.headers());
     let bytes = response.bytes().await.map_err(|e| from_reqwest(&e))?;
     if status.is_success() {
-        return Ok((!bytes.is_empty()).then(|| bytes.to_vec()));
+        return Ok((!bytes.is_empty()).then(|| Arc::from(&bytes[..])));
     }
     // Error bodies differ between APIs: take a code and a message where the usual fields are.
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);

@@ -15,11 +15,13 @@ use std::sync::Arc;
 use wasmtime::component::{Linker, Val};
 
 /// A boxed future, as [`Caller`] returns.
-pub type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Vec<u8>>, ApiError>> + Send + 'a>>;
+pub type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Arc<[u8]>>, ApiError>> + Send + 'a>>;
 
 /// Makes one HTTP call of a function: `args` are its parameters' JSON values (path, query and
 /// header ones, in the function's order; `null` for an absent optional one), `body` the JSON
-/// request body. Answers the response body (`None` for no content) or the typed error.
+/// request body. Answers the response body (`None` for no content) or the typed error. A
+/// caller that answers a call from a cache should hand out the same `Arc` again: the engine
+/// then reuses what it read from it instead of parsing it again.
 pub trait Caller: Send + Sync + 'static {
     fn call<'a>(&'a self, function: &'a Function, args: &'a [Value], body: Option<&'a Value>) -> CallFuture<'a>;
 }
@@ -40,6 +42,10 @@ impl std::fmt::Debug for Target {
 /// The page size pagers ask for, when the operation has a page-size parameter.
 const PAGE_SIZE: u64 = 1000;
 
+/// Bodies read lately, up to this size together, are remembered with the value read from them,
+/// per function (see `Served::read`).
+const REUSE_MAX_BYTES: usize = 8 << 20;
+
 /// What a function reads, shared by its closure.
 struct Served {
     function: Function,
@@ -47,6 +53,51 @@ struct Served {
     operation: String,
     schema: Arc<Schema>,
     caller: Arc<dyn Caller>,
+    /// Bodies read lately and their values: a cached answer (the same bytes) is not parsed
+    /// again.
+    read_lately: std::sync::Mutex<std::collections::VecDeque<(Arc<[u8]>, Val)>>,
+}
+
+impl Served {
+    fn new(function: &Function, schema: &Arc<Schema>, caller: &Arc<dyn Caller>) -> Self {
+        Self {
+            function: function.clone(),
+            operation: function.operation_id.clone().unwrap_or_else(|| function.name.clone()),
+            schema: schema.clone(),
+            caller: caller.clone(),
+            read_lately: std::sync::Mutex::default(),
+        }
+    }
+
+    /// `bytes` read as `ty`, or the value read from these very bytes lately.
+    fn read(&self, ty: &potato_api_client::wit::model::Ty, bytes: Arc<[u8]>) -> Result<Val, ApiError> {
+        let lock = || self.read_lately.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        {
+            let mut lately = lock();
+            // Bodies only this list still holds can never be handed out again (the caller's
+            // cache let them go): their values are of no more use.
+            lately.retain(|(body, _)| Arc::strong_count(body) > 1);
+            if let Some((_, value)) = lately.iter().find(|(seen, _)| Arc::ptr_eq(seen, &bytes)) {
+                return Ok(value.clone());
+            }
+        }
+        // Read without the lock: other runs calling this function are not held up by it.
+        let value =
+            values::from_json(&self.schema, ty, &bytes).map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
+        let mut lately = lock();
+        if lately.iter().any(|(seen, _)| Arc::ptr_eq(seen, &bytes)) {
+            return Ok(value);
+        }
+        // Kept only while the bodies kept fit the budget together (a value takes several times
+        // its body's size); nothing live is pushed out for it: when more pages cycle through
+        // than fit, the first ones stay fast and the rest are read as if nothing were kept,
+        // without paying for a copy that would be dropped before its next use.
+        let kept: usize = lately.iter().map(|(b, _)| b.len()).sum();
+        if kept + bytes.len() <= REUSE_MAX_BYTES {
+            lately.push_back((bytes, value.clone()));
+        }
+        Ok(value)
+    }
 }
 
 /// Links the package's functions interface (and its types interface, which has no functions)
@@ -61,12 +112,7 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target) -> wasmtime::
     let mut instance = linker.instance(&format!("{name}/{}@{version}", api.interface))?;
     let schema = Arc::new(Schema::new(api));
     for function in &api.functions {
-        let served = Arc::new(Served {
-            function: function.clone(),
-            operation: function.operation_id.clone().unwrap_or_else(|| function.name.clone()),
-            schema: schema.clone(),
-            caller: target.caller.clone(),
-        });
+        let served = Arc::new(Served::new(function, &schema, &target.caller));
         instance.func_new_async(&function.name, move |mut store, _ty, params, results| {
             let served = served.clone();
             Box::new(async move {
@@ -78,12 +124,7 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target) -> wasmtime::
     }
     for pager in &api.pagers {
         let Some(function) = api.functions.iter().find(|f| f.name == pager.of) else { continue };
-        let served = Arc::new(Served {
-            function: function.clone(),
-            operation: function.operation_id.clone().unwrap_or_else(|| function.name.clone()),
-            schema: schema.clone(),
-            caller: target.caller.clone(),
-        });
+        let served = Arc::new(Served::new(function, &schema, &target.caller));
         let name = pager.name.clone();
         let pager = Arc::new(pager.clone());
         instance.func_new_async(&name, move |mut store, _ty, params, results| {
@@ -135,9 +176,7 @@ async fn send(
     };
     Ok(match (&f.result, bytes) {
         (None, _) => Ok(None),
-        (Some(ty), Some(bytes)) => values::from_json(&served.schema, ty, &bytes)
-            .map(Some)
-            .map_err(|e| ApiError::InvalidResponse(e.to_string())),
+        (Some(ty), Some(bytes)) => served.read(ty, bytes).map(Some),
         (Some(_), None) => Err(ApiError::InvalidResponse("no body where the document promises one".into())),
     })
 }

@@ -31,9 +31,8 @@ pub fn python() -> &'static PathBuf {
     })
 }
 
-/// Runs `command` with `input` on stdin: `Err` with what it printed when it exits non-zero or
-/// prints anything on success (promtool's lint findings).
-fn run_on(mut command: Command, input: &str, quiet: bool) -> Result<(), String> {
+/// Runs `command` with `input` on stdin: its exit code and everything it printed.
+fn run_on(mut command: Command, input: &str) -> Result<(Option<i32>, String), String> {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -48,34 +47,29 @@ fn run_on(mut command: Command, input: &str, quiet: bool) -> Result<(), String> 
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     let _ = writer.join();
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if out.status.success() && (!quiet || report.trim().is_empty()) { Ok(()) } else { Err(report) }
+    Ok((out.status.code(), report))
+}
+
+fn promtool_check(text: &str) -> Result<(Option<i32>, String), String> {
+    let mut command = Command::new("promtool");
+    command.args(["check", "metrics"]);
+    run_on(command, text)
 }
 
 /// `promtool check metrics` on a text-format exposition: no parse error and no lint finding.
 pub fn promtool(text: &str) -> Result<(), String> {
-    let mut command = Command::new("promtool");
-    command.args(["check", "metrics"]);
-    run_on(command, text, true)
+    match promtool_check(text)? {
+        (Some(0), report) if report.trim().is_empty() => Ok(()),
+        (_, report) => Err(report),
+    }
 }
 
 /// `promtool check metrics` parses the text: lint findings (style advice such as "no help
 /// text", exit code 3) are allowed, parse errors (exit code 1) are not.
 pub fn promtool_parses(text: &str) -> Result<(), String> {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start promtool: {e} (the README's test command installs it)"))?;
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = text.to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let _ = writer.join();
-    match out.status.code() {
-        Some(0 | 3) => Ok(()),
-        _ => Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))),
+    match promtool_check(text)? {
+        (Some(0 | 3), _) => Ok(()),
+        (_, report) => Err(report),
     }
 }
 
@@ -83,7 +77,10 @@ pub fn promtool_parses(text: &str) -> Result<(), String> {
 pub fn openmetrics(text: &str) -> Result<(), String> {
     let mut command = Command::new(python());
     command.arg(repo_root().join("tests/scrapers/openmetrics_parse.py")).arg("-");
-    run_on(command, text, false)
+    match run_on(command, text)? {
+        (Some(0), _) => Ok(()),
+        (_, report) => Err(report),
+    }
 }
 
 /// [`openmetrics`] on many expositions in one run of the parser: `None` or the error for each.

@@ -42,8 +42,9 @@ impl std::fmt::Debug for Target {
 /// The page size pagers ask for, when the operation has a page-size parameter.
 const PAGE_SIZE: u64 = 1000;
 
-/// Bodies read lately, up to this size together, are remembered with the value read from them,
-/// per function (see `Served::read`).
+/// Bodies read lately, up to this size together over all functions, are remembered with the
+/// value read from them (see `Served::read`): a bound on what the host keeps, whatever the
+/// document and however many functions it has.
 const REUSE_MAX_BYTES: usize = 8 << 20;
 
 /// What a function reads, shared by its closure.
@@ -53,19 +54,22 @@ struct Served {
     operation: String,
     schema: Arc<Schema>,
     caller: Arc<dyn Caller>,
-    /// Bodies read lately and their values: a cached answer (the same bytes) is not parsed
-    /// again.
-    read_lately: std::sync::Mutex<std::collections::VecDeque<(Arc<[u8]>, Val)>>,
+    /// Bodies read lately by any function, and their values: a cached answer (the same bytes)
+    /// is not parsed again. Shared by all the target's functions, so one budget bounds them.
+    read_lately: Arc<ReadLately>,
 }
 
+/// `(function, body, value)` entries, see [`REUSE_MAX_BYTES`].
+type ReadLately = std::sync::Mutex<std::collections::VecDeque<(String, Arc<[u8]>, Val)>>;
+
 impl Served {
-    fn new(function: &Function, schema: &Arc<Schema>, caller: &Arc<dyn Caller>) -> Self {
+    fn new(function: &Function, schema: &Arc<Schema>, caller: &Arc<dyn Caller>, lately: &Arc<ReadLately>) -> Self {
         Self {
             function: function.clone(),
             operation: function.operation_id.clone().unwrap_or_else(|| function.name.clone()),
             schema: schema.clone(),
             caller: caller.clone(),
-            read_lately: std::sync::Mutex::default(),
+            read_lately: lately.clone(),
         }
     }
 
@@ -76,8 +80,8 @@ impl Served {
             let mut lately = lock();
             // Bodies only this list still holds can never be handed out again (the caller's
             // cache let them go): their values are of no more use.
-            lately.retain(|(body, _)| Arc::strong_count(body) > 1);
-            if let Some((_, value)) = lately.iter().find(|(seen, _)| Arc::ptr_eq(seen, &bytes)) {
+            lately.retain(|(_, body, _)| Arc::strong_count(body) > 1);
+            if let Some((_, _, value)) = lately.iter().find(|entry| self.is(entry, &bytes)) {
                 return Ok(value.clone());
             }
         }
@@ -85,18 +89,23 @@ impl Served {
         let value =
             values::from_json(&self.schema, ty, &bytes).map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
         let mut lately = lock();
-        if lately.iter().any(|(seen, _)| Arc::ptr_eq(seen, &bytes)) {
+        if lately.iter().any(|entry| self.is(entry, &bytes)) {
             return Ok(value);
         }
         // Kept only while the bodies kept fit the budget together (a value takes several times
         // its body's size); nothing live is pushed out for it: when more pages cycle through
         // than fit, the first ones stay fast and the rest are read as if nothing were kept,
         // without paying for a copy that would be dropped before its next use.
-        let kept: usize = lately.iter().map(|(b, _)| b.len()).sum();
+        let kept: usize = lately.iter().map(|(_, b, _)| b.len()).sum();
         if kept + bytes.len() <= REUSE_MAX_BYTES {
-            lately.push_back((bytes, value.clone()));
+            lately.push_back((self.function.name.clone(), bytes, value.clone()));
         }
         Ok(value)
+    }
+
+    /// Whether `entry` is `bytes` as read by this function.
+    fn is(&self, entry: &(String, Arc<[u8]>, Val), bytes: &Arc<[u8]>) -> bool {
+        Arc::ptr_eq(&entry.1, bytes) && entry.0 == self.function.name
     }
 }
 
@@ -111,8 +120,9 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target) -> wasmtime::
     linker.instance(&format!("{name}/types@{version}"))?;
     let mut instance = linker.instance(&format!("{name}/{}@{version}", api.interface))?;
     let schema = Arc::new(Schema::new(api));
+    let lately: Arc<ReadLately> = Arc::default();
     for function in &api.functions {
-        let served = Arc::new(Served::new(function, &schema, &target.caller));
+        let served = Arc::new(Served::new(function, &schema, &target.caller, &lately));
         instance.func_new_async(&function.name, move |mut store, _ty, params, results| {
             let served = served.clone();
             Box::new(async move {
@@ -124,7 +134,7 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target) -> wasmtime::
     }
     for pager in &api.pagers {
         let Some(function) = api.functions.iter().find(|f| f.name == pager.of) else { continue };
-        let served = Arc::new(Served::new(function, &schema, &target.caller));
+        let served = Arc::new(Served::new(function, &schema, &target.caller, &lately));
         let name = pager.name.clone();
         let pager = Arc::new(pager.clone());
         instance.func_new_async(&name, move |mut store, _ty, params, results| {

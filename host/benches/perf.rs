@@ -11,6 +11,11 @@
 //! ratios across machines, not absolute numbers.
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_debug_implementations)]
 
+/// The allocator the `probe-host` binary uses (see host/src/main.rs): the figures are the
+/// binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use probe_host::api::{ApiSettings, HttpCaller, PotatoApi};
 use probe_host::app::{self, HostSettings};
 use probe_host::config::{Config, ProbeSettings};
@@ -302,16 +307,16 @@ impl CoreModule {
 async fn boundary(opts: &Opts, f: &Fixtures) {
     println!("## 2. Crossing the boundary (N potatoes in, 1,000 series out)\n");
     println!(
-        "| potatoes | wasm | native (baseline) | wasm / native | wasm, receive only | native, receive only | logic alone: wasm / native | wasm, from the document | document / generated client | from the document, receive only | receive: document / generated client |"
+        "| potatoes | wasm | native (baseline) | wasm / native | wasm, receive only | native, receive only | logic alone: wasm / native | wasm, from the document | document / generated client | from the document, receive only | receive: document / generated client | by page, generated client | by page, from the document | by page: document / generated client |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let sizes: &[usize] = if opts.quick { &[1_000] } else { &[1_000, 10_000, 100_000] };
     let engine = Arc::new(Engine::new(EngineSettings::for_probes(4, 256 << 20)).unwrap());
     let probe = compile(&engine, &f.fixture("misbehave")).await;
     let mode = |mode: &str| -> Arc<BTreeMap<String, String>> {
         Arc::new([("mode".to_string(), mode.to_string()), ("max-pages".to_string(), "1000".to_string())].into())
     };
-    let (crunch, receive) = (mode("crunch"), mode("all-potatoes"));
+    let (crunch, receive, by_page) = (mode("crunch"), mode("all-potatoes"), mode("crunch-pages"));
     for &n in sizes {
         let data = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).with_potatoes(n);
         let sim = potato_sim::Simulator::start("127.0.0.1:0".parse().unwrap(), "t", data).await.unwrap();
@@ -340,10 +345,12 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
         let wasm_out = probe.run(ctx(&crunch)).await.unwrap().families;
         assert_eq!(wasm_out, crunch_native(&api).await, "the wasm and native crunch must agree");
         assert_eq!(document_probe.run(ctx(&crunch)).await.unwrap().families, wasm_out, "both paths must agree");
+        assert_eq!(probe.run(ctx(&by_page)).await.unwrap().families, wasm_out, "by page or all at once, the same");
+        assert_eq!(document_probe.run(ctx(&by_page)).await.unwrap().families, wasm_out);
         let received = &probe.run(ctx(&receive)).await.unwrap().families[0].samples[0].value;
         assert_eq!(*received, probe_host::model::SampleValue::Number(n as f64));
         assert_eq!(receive_native(&api).await, n);
-        let variants: [(&str, Variant<'_>); 6] = [
+        let variants: [(&str, Variant<'_>); 8] = [
             ("wasm", Box::new(|| Box::pin(async { probe.run(ctx(&crunch)).await.map(drop).unwrap() }))),
             ("document", Box::new(|| Box::pin(async { document_probe.run(ctx(&crunch)).await.map(drop).unwrap() }))),
             (
@@ -360,13 +367,19 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
                     })
                 }),
             ),
+            ("wasm, by page", Box::new(|| Box::pin(async { probe.run(ctx(&by_page)).await.map(drop).unwrap() }))),
+            (
+                "document, by page",
+                Box::new(|| Box::pin(async { document_probe.run(ctx(&by_page)).await.map(drop).unwrap() })),
+            ),
         ];
         let runs = opts.n(if n >= 100_000 { 200 } else { 2_000 });
         let s = interleaved(runs, (runs / 10).clamp(3, 50), &variants).await;
         let p50 = |i: usize| s[i].p50.as_secs_f64();
-        // s: wasm, document, document receive, native, wasm receive, native receive
+        // s: wasm, document, document receive, native, wasm receive, native receive, wasm by
+        // page, document by page
         println!(
-            "| {n} | {} | {} | {:.2} | {} | {} | {:.2} | {} | {:.2} | {} | {:.2} |",
+            "| {n} | {} | {} | {:.2} | {} | {} | {:.2} | {} | {:.2} | {} | {:.2} | {} | {} | {:.2} |",
             us(s[0].p50),
             us(s[3].p50),
             p50(0) / p50(3),
@@ -377,6 +390,9 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
             p50(1) / p50(0),
             us(s[2].p50),
             p50(2) / p50(4),
+            us(s[6].p50),
+            us(s[7].p50),
+            p50(7) / p50(6),
         );
     }
     println!();

@@ -14,6 +14,7 @@ mod limits;
 mod output;
 mod scratch;
 mod state;
+mod tape;
 mod target;
 pub mod values;
 pub use target::{CallFuture, Caller, Target};

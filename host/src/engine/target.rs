@@ -5,6 +5,7 @@
 //! ([`super::values`]). The engine knows no operation names: they all come from the document.
 
 use super::state::RunState;
+use super::tape::Tape;
 use super::values::{self, Schema};
 use crate::api::ApiError;
 use potato_api_client::wit::model::{Api, Function, Pager};
@@ -42,10 +43,11 @@ impl std::fmt::Debug for Target {
 /// The page size pagers ask for, when the operation has a page-size parameter.
 const PAGE_SIZE: u64 = 1000;
 
-/// Bodies read lately, up to this size together over all functions, are remembered with the
-/// value read from them (see `Served::read`): a bound on what the host keeps, whatever the
-/// document and however many functions it has.
-const REUSE_MAX_BYTES: usize = 8 << 20;
+/// The values of bodies read lately are kept as tapes (see `Served::read`) up to this size
+/// together over all functions: a bound on what the host keeps beyond the caller's cache,
+/// whatever the document and however many functions it has. (A tape takes about the room of
+/// its body; the bodies themselves are the caller's, kept for its share window.)
+const REUSE_MAX_BYTES: usize = 64 << 20;
 
 /// What a function reads, shared by its closure.
 struct Served {
@@ -60,7 +62,7 @@ struct Served {
 }
 
 /// `(function, body, value)` entries, see [`REUSE_MAX_BYTES`].
-type ReadLately = std::sync::Mutex<std::collections::VecDeque<(String, Arc<[u8]>, Val)>>;
+type ReadLately = std::sync::Mutex<Vec<(String, Arc<[u8]>, Arc<Tape>)>>;
 
 impl Served {
     fn new(function: &Function, schema: &Arc<Schema>, caller: &Arc<dyn Caller>, lately: &Arc<ReadLately>) -> Self {
@@ -73,38 +75,40 @@ impl Served {
         }
     }
 
-    /// `bytes` read as `ty`, or the value read from these very bytes lately.
+    /// `bytes` read as `ty`, or rebuilt from the tape of these very bytes read lately.
     fn read(&self, ty: &potato_api_client::wit::model::Ty, bytes: Arc<[u8]>) -> Result<Val, ApiError> {
         let lock = || self.read_lately.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        {
+        let kept = {
             let mut lately = lock();
             // Bodies only this list still holds can never be handed out again (the caller's
-            // cache let them go): their values are of no more use.
+            // cache let them go): their tapes are of no more use.
             lately.retain(|(_, body, _)| Arc::strong_count(body) > 1);
-            if let Some((_, _, value)) = lately.iter().find(|entry| self.is(entry, &bytes)) {
-                return Ok(value.clone());
-            }
+            lately.iter().find(|entry| self.is(entry, &bytes)).map(|(_, _, tape)| tape.clone())
+        };
+        // Rebuilt or read without the lock: other runs are not held up by it.
+        if let Some(value) = kept.and_then(|tape| tape.value(&self.schema, ty)) {
+            return Ok(value);
         }
-        // Read without the lock: other runs calling this function are not held up by it.
         let value =
             values::from_json(&self.schema, ty, &bytes).map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
+        let Some(tape) = Tape::of(&self.schema, ty, &value) else { return Ok(value) };
         let mut lately = lock();
         if lately.iter().any(|entry| self.is(entry, &bytes)) {
             return Ok(value);
         }
-        // Kept only while the bodies kept fit the budget together (a value takes several times
-        // its body's size); nothing live is pushed out for it: when more pages cycle through
-        // than fit, the first ones stay fast and the rest are read as if nothing were kept,
-        // without paying for a copy that would be dropped before its next use.
-        let kept: usize = lately.iter().map(|(_, b, _)| b.len()).sum();
-        if kept + bytes.len() <= REUSE_MAX_BYTES {
-            lately.push_back((self.function.name.clone(), bytes, value.clone()));
+        // Kept only while the tapes kept fit the budget together; nothing live is pushed out
+        // for it: when more bodies cycle through than fit, the first ones stay fast and the
+        // rest are read as if nothing were kept, without paying for a tape that would be
+        // dropped before its next use.
+        let kept: usize = lately.iter().map(|(_, _, t)| t.size()).sum();
+        if kept + tape.size() <= REUSE_MAX_BYTES {
+            lately.push((self.function.name.clone(), bytes, Arc::new(tape)));
         }
         Ok(value)
     }
 
     /// Whether `entry` is `bytes` as read by this function.
-    fn is(&self, entry: &(String, Arc<[u8]>, Val), bytes: &Arc<[u8]>) -> bool {
+    fn is(&self, entry: &(String, Arc<[u8]>, Arc<Tape>), bytes: &Arc<[u8]>) -> bool {
         Arc::ptr_eq(&entry.1, bytes) && entry.0 == self.function.name
     }
 }

@@ -7,22 +7,29 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use potato_api_client::wit::model::{Api, Ty, TypeDef, TypeKind};
+use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 use wasmtime::component::Val;
 
-/// The named types of a mapped document, by WIT name.
+/// The named types of a mapped document, by WIT name. (Looked up for every named value read
+/// or rebuilt: a fast hash of short names, not a DoS-resistant one; the names are the
+/// document's, fixed at load.)
 #[derive(Debug)]
 pub struct Schema {
-    types: HashMap<String, TypeDef>,
+    types: FxHashMap<String, TypeDef>,
 }
 
 impl Schema {
     pub fn new(api: &Api) -> Self {
         Self { types: api.types.iter().map(|t| (t.name.clone(), t.clone())).collect() }
+    }
+
+    /// The type named `name`.
+    pub fn get(&self, name: &str) -> Option<&TypeDef> {
+        self.types.get(name)
     }
 }
 
@@ -45,17 +52,23 @@ pub fn from_json(schema: &Schema, ty: &Ty, bytes: &[u8]) -> Result<Val, InvalidV
     result.map_err(|e| InvalidValue { path: render(&path.borrow()), reason: e.to_string() })
 }
 
-/// One step of a JSON path.
+/// One step of a JSON path. A record's field borrows its name from the model, so reading a
+/// record allocates nothing for the path (it is rendered only for an error).
 #[derive(Debug, Clone)]
-enum Step {
+enum Step<'s> {
+    Field(&'s str),
     Key(String),
     Index(usize),
 }
 
-fn render(path: &[Step]) -> String {
+fn render(path: &[Step<'_>]) -> String {
     let mut out = String::from("$");
     for step in path {
         match step {
+            Step::Field(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
             Step::Key(k) => {
                 out.push('.');
                 out.push_str(k);
@@ -72,7 +85,7 @@ fn render(path: &[Step]) -> String {
 struct Seed<'s> {
     schema: &'s Schema,
     ty: &'s Ty,
-    path: &'s RefCell<Vec<Step>>,
+    path: &'s RefCell<Vec<Step<'s>>>,
 }
 
 impl<'s> Seed<'s> {
@@ -81,7 +94,7 @@ impl<'s> Seed<'s> {
     }
 
     /// Reads the value under `step` with `read`, keeping the step on failure.
-    fn under<T, E>(self, step: Step, read: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    fn under<T, E>(self, step: Step<'s>, read: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         self.path.borrow_mut().push(step);
         let result = read();
         if result.is_ok() {
@@ -131,7 +144,7 @@ impl AnyJson for Value {
 }
 
 /// A `oneOf`/`anyOf`: the case the discriminator names, or the first case the value reads as.
-fn variant(seed: Seed<'_>, def: &TypeDef, value: Value) -> Result<Val, String> {
+fn variant<'s>(seed: Seed<'s>, def: &'s TypeDef, value: Value) -> Result<Val, String> {
     let TypeKind::Variant { cases, discriminator } = &def.kind else { unreachable!("a variant") };
     if let Some(property) = discriminator {
         let tag = value
@@ -240,11 +253,11 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
         let TypeKind::Record(fields) = &self.def.kind else { unreachable!("a record") };
         let mut values: Vec<Option<Val>> = vec![None; fields.len()];
-        while let Some(key) = map.next_key::<String>()? {
-            match fields.iter().position(|f| f.json == key) {
+        while let Some(field) = map.next_key_seed(FieldSeed(fields))? {
+            match field {
                 Some(i) => {
                     let seed = self.seed.of(&fields[i].ty);
-                    values[i] = Some(seed.under(Step::Key(key), || map.next_value_seed(seed))?);
+                    values[i] = Some(seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?);
                 }
                 // Fields the schema does not name are not the probe's business.
                 None => {
@@ -258,13 +271,37 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                 (Some(v), _) => v,
                 (None, Ty::Option(_)) => Val::Option(None),
                 (None, _) => {
-                    self.seed.path.borrow_mut().push(Step::Key(field.json.clone()));
+                    self.seed.path.borrow_mut().push(Step::Field(&field.json));
                     return Err(de::Error::custom(format!("the required field {:?} is missing", field.json)));
                 }
             };
             record.push((field.name.clone(), value));
         }
         Ok(Val::Record(record))
+    }
+}
+
+/// A record's key, as the index of the field it names (none for a key the schema does not
+/// name), matched without copying the key.
+struct FieldSeed<'s>(&'s [potato_api_client::wit::model::Field]);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Option<usize>, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|f| f.json == key))
     }
 }
 

@@ -5,7 +5,7 @@
 
 wit_bindgen::generate!({ path: "../../../wit", world: "probe-host:probe/probe", generate_all });
 
-use potato::api::potatoes::{get_health, get_potato, list_all_important_potatoes};
+use potato::api::potatoes::{get_health, get_potato, list_all_important_potatoes, list_important_potatoes};
 use probe_host::probe::metrics::{Bucket, HistogramValue, Label, MetricType, Sample, SampleValue};
 use probe_host::probe::{config, log, scratch};
 
@@ -61,6 +61,7 @@ impl Guest for Misbehave {
                 return Ok(vec![gauge("misbehave_all_potatoes", all.len() as f64)]);
             }
             "crunch" => return crunch(),
+            "crunch-pages" => return crunch_pages(),
             "escape" => return Ok(vec![escape_attempts()]),
             "scratch" => {
                 // Counts its own successful runs in the scratch space.
@@ -179,10 +180,33 @@ fn gauge(name: &str, value: f64) -> MetricFamily {
 fn crunch() -> Result<Vec<MetricFamily>, String> {
     let potatoes = list_all_important_potatoes(1000).map_err(|e| format!("crunch: {e:?}"))?;
     let mut grams = vec![0.0f64; 1000];
-    for p in &potatoes {
+    add_grams(&mut grams, &potatoes);
+    crunched(&grams)
+}
+
+/// `crunch`, pulling one page at a time: every crossing is one page, and no more than one page
+/// is held at once.
+fn crunch_pages() -> Result<Vec<MetricFamily>, String> {
+    let mut grams = vec![0.0f64; 1000];
+    let mut token: Option<String> = None;
+    loop {
+        let page = list_important_potatoes(Some(1000), token.as_deref()).map_err(|e| format!("crunch: {e:?}"))?;
+        add_grams(&mut grams, &page.items);
+        match page.next_page_token {
+            Some(next) => token = Some(next),
+            None => return crunched(&grams),
+        }
+    }
+}
+
+fn add_grams(grams: &mut [f64], potatoes: &[potato::api::types::Potato]) {
+    for p in potatoes {
         let n: usize = p.id.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().unwrap_or(0);
         grams[n % 1000] += f64::from(p.weight_grams);
     }
+}
+
+fn crunched(grams: &[f64]) -> Result<Vec<MetricFamily>, String> {
     let samples = grams
         .iter()
         .enumerate()

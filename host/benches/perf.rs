@@ -195,9 +195,14 @@ async fn run_overhead(opts: &Opts, f: &Fixtures) {
         |pooling| Arc::new(Engine::new(EngineSettings { pooling, ..EngineSettings::for_probes(4, 64 << 20) }).unwrap());
     let pooled = compile(&engine(true), &f.fixture("trivial")).await;
     let on_demand = compile(&engine(false), &f.fixture("trivial")).await;
+    let document_engine = Arc::new(
+        Engine::new(EngineSettings { target: Some(document_target(&api)), ..EngineSettings::for_probes(4, 64 << 20) })
+            .unwrap(),
+    );
+    let from_document = compile(&document_engine, &f.fixture("trivial")).await;
     let core = CoreModule::new();
     let ctx = || context(&api, &config);
-    let variants: [(&str, Variant<'_>); 4] = [
+    let variants: [(&str, Variant<'_>); 5] = [
         (
             "probe-host, pooling (what the host uses)",
             Box::new(|| Box::pin(async { pooled.run(ctx()).await.map(drop).unwrap() })),
@@ -211,6 +216,10 @@ async fn run_overhead(opts: &Opts, f: &Fixtures) {
             Box::new(|| Box::pin(async { assert!(pooled.run_floor(ctx()).await.unwrap()) })),
         ),
         ("wasmtime alone, core module without imports", Box::new(|| Box::pin(core.run()))),
+        (
+            "probe-host, pooling, the potato-api linked from its document",
+            Box::new(|| Box::pin(async { from_document.run(ctx()).await.map(drop).unwrap() })),
+        ),
     ];
     if let Some(i) = opts.variant {
         // One variant alone, for `scripts/instruction-counts.sh`: instructions per run are the
@@ -225,7 +234,18 @@ async fn run_overhead(opts: &Opts, f: &Fixtures) {
         println!("| {name} | {} | {} | {} |", us(s.p50), us(s.p99), us(s.mean));
     }
     println!("\npooling / on-demand (p50): {:.2}", s[0].p50.as_secs_f64() / s[1].p50.as_secs_f64());
-    println!("probe-host / wasmtime alone (p50): {:.2}\n", s[0].p50.as_secs_f64() / s[2].p50.as_secs_f64());
+    println!("probe-host / wasmtime alone (p50): {:.2}", s[0].p50.as_secs_f64() / s[2].p50.as_secs_f64());
+    println!("from the document / generated client (p50): {:.2}\n", s[4].p50.as_secs_f64() / s[0].p50.as_secs_f64());
+}
+
+/// The potato-api's functions linked from its OpenAPI document, through `api`'s access layer.
+fn document_target(api: &PotatoApi) -> Target {
+    let generated = potato_api_client::wit::generate(
+        potato_api_client::OPENAPI_DOCUMENT,
+        &potato_api_client::wit::Options::potato(),
+    )
+    .unwrap();
+    Target { caller: Arc::new(HttpCaller::new(api.clone(), &generated.api)), api: Arc::new(generated.api) }
 }
 
 type Variant<'a> = Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> + 'a>;
@@ -331,15 +351,12 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
         };
         // The same probe, the potato-api's functions served from its document instead of
         // through the generated client (the same access layer and shared-call cache).
-        let generated = potato_api_client::wit::generate(
-            potato_api_client::OPENAPI_DOCUMENT,
-            &potato_api_client::wit::Options::potato(),
-        )
-        .unwrap();
-        let target =
-            Target { caller: Arc::new(HttpCaller::new(api.clone(), &generated.api)), api: Arc::new(generated.api) };
         let document_engine = Arc::new(
-            Engine::new(EngineSettings { target: Some(target), ..EngineSettings::for_probes(4, 256 << 20) }).unwrap(),
+            Engine::new(EngineSettings {
+                target: Some(document_target(&api)),
+                ..EngineSettings::for_probes(4, 256 << 20)
+            })
+            .unwrap(),
         );
         let document_probe = compile(&document_engine, &f.fixture("misbehave")).await;
         let wasm_out = probe.run(ctx(&crunch)).await.unwrap().families;

@@ -3,7 +3,7 @@
 
 use crate::api::{ApiSettings, HttpCaller, PotatoApi};
 use crate::config::Config;
-use crate::engine::{Engine, EngineSettings, Target};
+use crate::engine::{Engine, EngineSettings};
 use crate::probe::Desired;
 use crate::reload::{self, ProbeSources, Reloader};
 use crate::server::{self, ServerSettings};
@@ -72,21 +72,20 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         .max()
         .unwrap_or(64 << 20);
     let api = PotatoApi::new(&settings.api).context("cannot build the API client")?;
-    // A target served from its OpenAPI document, or (without one) the built-in potato-api.
-    let target = settings.config.as_ref().and_then(|c| c.api.target.clone()).map(|generated| Target {
-        caller: Arc::new(HttpCaller::new(api.clone(), &generated.api)),
-        api: Arc::new(generated.api.clone()),
-    });
-    if let Some(target) = &target {
-        tracing::info!(
-            package = %target.api.package,
-            functions = target.api.functions.len() + target.api.pagers.len(),
-            "serving the target's operations from its OpenAPI document"
-        );
-    }
+    // The target's functions, from its OpenAPI document (the built-in potato-api's without one).
+    let document = match settings.config.as_ref().and_then(|c| c.api.target.clone()) {
+        Some(document) => document,
+        None => potato_api_client::wit::potato().context("the built-in potato-api document")?,
+    };
+    let target = HttpCaller::target(api.clone(), &document);
+    tracing::info!(
+        package = %target.api.package,
+        functions = target.api.functions.len() + target.api.pagers.len(),
+        "serving the target's operations from its OpenAPI document"
+    );
     let engine_settings = EngineSettings {
         cache_dir: settings.cache_dir.clone(),
-        target,
+        target: Some(target),
         ..EngineSettings::for_probes(desired.len().max(MIN_POOLED_PROBES), max_memory)
     };
     let engine = Arc::new(Engine::new(engine_settings).context("cannot create the WebAssembly engine")?);
@@ -99,7 +98,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         cache_dir: settings.oci.cache_dir.clone().or_else(|| settings.cache_dir.clone()),
         ..settings.oci.clone()
     }));
-    let supervisor = Arc::new(Supervisor::new(engine, api, sources, table.clone()));
+    let supervisor = Arc::new(Supervisor::new(engine, sources, table.clone()));
     let reloader = Arc::new(Reloader::new(settings.probes.clone(), settings.config.clone(), supervisor, table.clone()));
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel(4);
     let server_settings = ServerSettings { reload: Some(reload_tx), ..settings.server.clone() };

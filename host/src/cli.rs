@@ -54,11 +54,15 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         openapi: WitFromOpenApi,
+        #[command(flatten)]
+        target: TargetArgs,
     },
     /// Say whether a component fits this host's world, and what does not if it does not.
     Check {
         /// The component.
         probe: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
         #[command(flatten)]
         cache: CacheArgs,
     },
@@ -73,6 +77,8 @@ enum Command {
         /// A registry (host:port) to reach over plain HTTP (loopback ones always are).
         #[arg(long = "insecure-registry")]
         insecure_registries: Vec<String>,
+        #[command(flatten)]
+        target: TargetArgs,
         #[command(flatten)]
         cache: CacheArgs,
     },
@@ -91,7 +97,29 @@ enum Command {
         /// Directory to create [default: ./NAME].
         #[arg(long)]
         dir: Option<PathBuf>,
+        #[command(flatten)]
+        target: TargetArgs,
     },
+}
+
+/// Which API a command's probes call: the one the host's configuration names.
+#[derive(Debug, clap::Args)]
+struct TargetArgs {
+    /// The host's configuration file: the API its `[api] openapi` document describes (mapped
+    /// by its `[api.wit]`) is the target [default: the built-in potato-api].
+    #[arg(long = "host-config", value_name = "FILE")]
+    host_config: Option<PathBuf>,
+}
+
+impl TargetArgs {
+    fn document(&self) -> anyhow::Result<Arc<potato_api_client::wit::Generated>> {
+        let Some(path) = &self.host_config else { return Ok(potato_api_client::wit::potato()?) };
+        let config = Config::load(path)?;
+        match config.api.target {
+            Some(target) => Ok(target),
+            None => Ok(potato_api_client::wit::potato()?),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -185,6 +213,8 @@ struct OnceArgs {
     probe: PathBuf,
     #[command(flatten)]
     api: ApiArgs,
+    #[command(flatten)]
+    target: TargetArgs,
     /// A probe setting, KEY=VALUE (repeatable).
     #[arg(long = "config", value_parser = parse_key_value)]
     settings: Vec<(String, String)>,
@@ -285,20 +315,19 @@ pub fn main() -> ExitCode {
             Command::Demo(args) => demo(args).await,
             Command::Once(args) => once(args).await,
             Command::Simulator(args) => simulator(args).await,
-            Command::Wit { out, openapi } => {
-                match &openapi.openapi {
-                    None => crate::tools::wit::write(&out)?,
-                    Some(document) => {
-                        let import = crate::tools::wit::write_for_openapi(&out, document, &openapi.options()?)?;
-                        println!("{} imports {import}", crate::tools::wit::WORLD);
-                    }
-                }
+            Command::Wit { out, openapi, target } => {
+                let document = match &openapi.openapi {
+                    None => target.document()?,
+                    Some(path) => Arc::new(crate::tools::wit::map_document(path, &openapi.options()?)?),
+                };
+                let import = crate::tools::wit::write(&out, &document)?;
+                println!("{} imports {import}", crate::tools::wit::WORLD);
                 println!("wrote the WIT for {} to {}", crate::tools::wit::WORLD, out.display());
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Check { probe, cache } => check(&probe, &cache).await,
-            Command::Push { probe, reference, insecure_registries, cache } => {
-                push(&probe, &reference, insecure_registries, &cache).await
+            Command::Check { probe, target, cache } => check(&probe, &*target.document()?, &cache).await,
+            Command::Push { probe, reference, insecure_registries, target, cache } => {
+                push(&probe, &reference, insecure_registries, &*target.document()?, &cache).await
             }
             Command::Healthcheck { url } => {
                 let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
@@ -314,9 +343,9 @@ pub fn main() -> ExitCode {
                     }
                 }
             }
-            Command::New { name, lang, dir } => {
+            Command::New { name, lang, dir, target } => {
                 let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
-                let build = crate::tools::skeleton::create(&name, lang, &dir)?;
+                let build = crate::tools::skeleton::create(&name, lang, &dir, &*target.document()?)?;
                 println!(
                     "created {} ({lang:?} probe)
 build it in that directory with:
@@ -479,8 +508,10 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     settings.auth = token_auth(&args.api)?;
     settings.timeout = args.api_timeout;
     let api = PotatoApi::new(&settings)?;
+    let document = args.target.document()?;
     let engine = Arc::new(Engine::new(EngineSettings {
         cache_dir: args.cache.resolve(None),
+        target: Some(crate::api::HttpCaller::target(api, &document)),
         ..EngineSettings::for_probes(1, ProbeSettings::default().memory)
     })?);
     let source = Source::File(args.probe.clone());
@@ -493,7 +524,7 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.probe).with_context(|| format!("cannot read probe {}", args.probe.display()))?;
     let probe = probe::compile(&engine, &spec, bytes.into()).await.map_err(anyhow::Error::msg)?;
     let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.source.to_string(), spec.settings.interval));
-    crate::scheduler::run_once(&probe, &spec, &api, &slot, &mut crate::engine::Scratch::default()).await;
+    crate::scheduler::run_once(&probe, &spec, &slot, &mut crate::engine::Scratch::default()).await;
     let status = slot.status();
     if let Some(err) = &status.last_error {
         eprintln!("error: probe {}: {err}", spec.name);
@@ -508,10 +539,19 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A component's bytes and what it imports and exports, for the author's tools.
-fn inspect(path: &Path, cache: &CacheArgs) -> anyhow::Result<(Vec<u8>, crate::engine::Inspection)> {
+fn inspect(
+    path: &Path,
+    document: &potato_api_client::wit::Generated,
+    cache: &CacheArgs,
+) -> anyhow::Result<(Vec<u8>, crate::engine::Inspection)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Linked against the target's functions as a running host links them, never called.
     let engine = Engine::new(EngineSettings {
         cache_dir: cache.resolve(None),
+        target: Some(crate::engine::Target {
+            api: Arc::new(document.api.clone()),
+            caller: Arc::new(crate::engine::NoApi),
+        }),
         ..EngineSettings::for_probes(1, ProbeSettings::default().memory)
     })?;
     let inspection = tokio::task::block_in_place(|| engine.inspect(&bytes))
@@ -519,21 +559,31 @@ fn inspect(path: &Path, cache: &CacheArgs) -> anyhow::Result<(Vec<u8>, crate::en
     Ok((bytes, inspection))
 }
 
-async fn check(path: &Path, cache: &CacheArgs) -> anyhow::Result<ExitCode> {
-    let (_, inspection) = inspect(path, cache)?;
-    let (report, fits) = crate::tools::check::report(&path.display().to_string(), &inspection);
+async fn check(
+    path: &Path,
+    document: &potato_api_client::wit::Generated,
+    cache: &CacheArgs,
+) -> anyhow::Result<ExitCode> {
+    let (_, inspection) = inspect(path, document, cache)?;
+    let (report, fits) = crate::tools::check::report(&path.display().to_string(), &inspection, &document.api);
     print!("{report}");
     Ok(if fits { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-async fn push(path: &Path, reference: &str, insecure: Vec<String>, cache: &CacheArgs) -> anyhow::Result<ExitCode> {
+async fn push(
+    path: &Path,
+    reference: &str,
+    insecure: Vec<String>,
+    document: &potato_api_client::wit::Generated,
+    cache: &CacheArgs,
+) -> anyhow::Result<ExitCode> {
     let Some(Source::Oci(target)) = Source::parse(reference, Path::new(".")).ok() else {
         bail!("{reference:?}: give the target as oci://REGISTRY/REPOSITORY:TAG");
     };
     if target.tag.is_none() || target.digest.is_some() {
         bail!("{reference:?}: push to a tag (oci://REGISTRY/REPOSITORY:TAG); the digest is printed after");
     }
-    let (bytes, inspection) = inspect(path, cache)?;
+    let (bytes, inspection) = inspect(path, document, cache)?;
     // Publishing what no host can run helps nobody: say why, as `check` does.
     if let Err(why) = &inspection.fits {
         bail!("{}: does not fit {}: {why}", path.display(), crate::engine::WORLD);

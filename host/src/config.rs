@@ -50,10 +50,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The potato-api's operations, by `operationId`: what `allow` lists.
-pub const OPERATIONS: [&str; 7] =
-    ["listImportantPotatoes", "getPotato", "listFarms", "listSilos", "listOrders", "getHealth", "listQueues"];
-
 /// Default address of the metrics server.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:9898";
 
@@ -131,7 +127,8 @@ pub struct ApiConfig {
     /// How `openapi` becomes a WIT package.
     #[serde(default)]
     pub wit: WitConfig,
-    /// `openapi`, read and mapped when the configuration is loaded.
+    /// `openapi` (or the built-in potato-api document), read and mapped when the configuration
+    /// is loaded.
     #[serde(skip)]
     pub target: Option<Arc<potato_api_client::wit::Generated>>,
 }
@@ -185,6 +182,15 @@ pub struct PagingConfig {
 
 impl WitConfig {
     /// The generator's options.
+    /// Whether any `[api.wit]` key was given.
+    fn is_set(&self) -> bool {
+        let default = Self::default();
+        self.package != default.package
+            || self.interface != default.interface
+            || self.paging.is_some()
+            || !self.allow_methods.is_empty()
+    }
+
     pub fn options(&self) -> potato_api_client::wit::Options {
         potato_api_client::wit::Options {
             package: self.package.clone(),
@@ -325,7 +331,7 @@ pub struct ProbeSettings {
     /// Cap on the probe's linear memory (and tables).
     #[serde(default = "default_memory", with = "bytesize")]
     pub memory: usize,
-    /// potato-api calls one run may make.
+    /// Target API calls one run may make.
     #[serde(default = "default_max_api_calls")]
     pub max_api_calls: u32,
     /// Metric families one run may return.
@@ -426,9 +432,13 @@ impl ProbeSettings {
         if self.max_families == 0 || self.max_samples == 0 || self.max_output_size == 0 {
             return Err(format!("{what}: max_families, max_samples and max_output_size must be above zero"));
         }
+        let builtin;
         let known: Vec<&str> = match &self.operations {
             Some(ops) => ops.iter().map(String::as_str).collect(),
-            None => OPERATIONS.to_vec(),
+            None => {
+                builtin = potato_api_client::wit::potato().map(|g| operations(&g)).unwrap_or_default();
+                builtin.iter().map(String::as_str).collect()
+            }
         };
         for op in self.allow.iter().flatten() {
             if !known.contains(&op.as_str()) {
@@ -437,6 +447,12 @@ impl ProbeSettings {
         }
         Ok(())
     }
+}
+
+/// What `allow` lists may name: a mapped document's operationIds (a function's name where the
+/// operation has none).
+fn operations(generated: &potato_api_client::wit::Generated) -> Arc<[String]> {
+    generated.api.functions.iter().map(|f| f.operation_id.clone().unwrap_or_else(|| f.name.clone())).collect()
 }
 
 fn default_listen() -> SocketAddr {
@@ -549,21 +565,24 @@ impl Config {
     /// A message naming the key at fault, or the document and the JSON pointer.
     pub fn parse_in(text: &str, base: &Path) -> Result<Self, String> {
         let mut config: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
-        if let Some(document) = &config.api.openapi {
-            let path = base.join(document);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("api.openapi: cannot read {}: {e}", path.display()))?;
-            let generated = potato_api_client::wit::generate(&text, &config.api.wit.options())
-                .map_err(|e| format!("api.openapi: {}: {e}", path.display()))?;
-            let operations: Arc<[String]> = generated
-                .api
-                .functions
-                .iter()
-                .map(|f| f.operation_id.clone().unwrap_or_else(|| f.name.clone()))
-                .collect();
-            config.defaults.operations = Some(operations);
-            config.api.target = Some(Arc::new(generated));
-        }
+        let generated = match &config.api.openapi {
+            Some(document) => {
+                let path = base.join(document);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("api.openapi: cannot read {}: {e}", path.display()))?;
+                let generated = potato_api_client::wit::generate(&text, &config.api.wit.options())
+                    .map_err(|e| format!("api.openapi: {}: {e}", path.display()))?;
+                Arc::new(generated)
+            }
+            None if config.api.wit.is_set() => {
+                return Err("api.wit: maps the document api.openapi names, and there is none (the built-in \
+                            potato-api is mapped as potato:api@0.1.1)"
+                    .into());
+            }
+            None => potato_api_client::wit::potato().map_err(|e| format!("the built-in potato-api document: {e}"))?,
+        };
+        config.defaults.operations = Some(operations(&generated));
+        config.api.target = Some(generated);
         config.check()?;
         Ok(config)
     }

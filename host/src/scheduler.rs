@@ -1,7 +1,6 @@
 //! The scheduler: one task per probe, running it on its interval. Runs of one probe never
 //! overlap (the task awaits each run), and each run is bounded by its timeout.
 
-use crate::api::PotatoApi;
 use crate::engine::{Probe, RunContext, RunLimits, Scratch};
 use crate::probe::ProbeSpec;
 use crate::status::{MAX_MESSAGE_BYTES, ProbeSlot, bounded};
@@ -18,14 +17,14 @@ const MAX_START_JITTER: Duration = Duration::from_secs(2);
 /// Runs `probe` forever, recording each outcome in `slot`: every `interval` while it succeeds,
 /// backing off exponentially while it fails (see [`backoff`]). Cancel it by dropping the
 /// future (or aborting its task).
-pub async fn run_forever(probe: Probe, spec: ProbeSpec, api: PotatoApi, slot: Arc<ProbeSlot>) {
+pub async fn run_forever(probe: Probe, spec: ProbeSpec, slot: Arc<ProbeSlot>) {
     tokio::time::sleep(start_jitter(&spec)).await;
     let mut failures = 0u32;
     // Lives as long as this task: empty after a restart or a reload of the probe.
     let mut scratch = Scratch::default();
     loop {
         let started = Instant::now();
-        let ok = run_once(&probe, &spec, &api, &slot, &mut scratch).await;
+        let ok = run_once(&probe, &spec, &slot, &mut scratch).await;
         failures = if ok { 0 } else { failures.saturating_add(1) };
         // A run longer than the delay is followed at once by the next: runs never overlap.
         tokio::time::sleep_until(started + backoff(spec.settings.interval, failures)).await;
@@ -44,16 +43,9 @@ pub fn backoff(interval: Duration, failures: u32) -> Duration {
 
 /// One run: execute, validate, record. `scratch` is replaced by the run's scratch space only
 /// if the run succeeds.
-pub async fn run_once(
-    probe: &Probe,
-    spec: &ProbeSpec,
-    api: &PotatoApi,
-    slot: &ProbeSlot,
-    scratch: &mut Scratch,
-) -> bool {
+pub async fn run_once(probe: &Probe, spec: &ProbeSpec, slot: &ProbeSlot, scratch: &mut Scratch) -> bool {
     let settings = &spec.settings;
     let ctx = RunContext {
-        api: api.clone(),
         config: spec.config.clone(),
         limits: RunLimits {
             timeout: settings.timeout,

@@ -240,7 +240,7 @@ impl ProbeTable {
         table
     }
 
-    /// Also expose the potato-api call statistics.
+    /// Also expose the target API call statistics.
     pub fn with_api_stats(mut self, stats: Arc<crate::api::ApiStats>) -> Self {
         self.api_stats = Some(stats);
         self

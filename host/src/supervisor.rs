@@ -8,7 +8,6 @@
 //! - a probe whose settings changed restarts with the same compiled component;
 //! - a probe no longer wanted is stopped and its series disappear.
 
-use crate::api::PotatoApi;
 use crate::engine::{Engine, Probe};
 use crate::probe::{self, Desired, ProbeSpec};
 use crate::scheduler;
@@ -68,7 +67,6 @@ impl Compiled {
 /// Owns the probe tasks.
 pub struct Supervisor {
     engine: Arc<Engine>,
-    api: PotatoApi,
     sources: Arc<Sources>,
     table: Arc<ProbeTable>,
     running: tokio::sync::Mutex<Vec<Running>>,
@@ -89,8 +87,8 @@ enum Plan {
 }
 
 impl Supervisor {
-    pub fn new(engine: Arc<Engine>, api: PotatoApi, sources: Arc<Sources>, table: Arc<ProbeTable>) -> Self {
-        Self { engine, api, sources, table, running: tokio::sync::Mutex::new(Vec::new()) }
+    pub fn new(engine: Arc<Engine>, sources: Arc<Sources>, table: Arc<ProbeTable>) -> Self {
+        Self { engine, sources, table, running: tokio::sync::Mutex::new(Vec::new()) }
     }
 
     /// Makes the running probes match `desired` (in that order). Reconciles one at a time.
@@ -144,8 +142,8 @@ impl Supervisor {
             if r.task.is_none()
                 && let (Some((probe, _)), Desired::Spec(spec)) = (&r.loaded, &r.desired)
             {
-                let (probe, spec, api, slot) = (probe.clone(), spec.clone(), self.api.clone(), r.slot.clone());
-                r.task = Some(AbortOnDrop(tokio::spawn(scheduler::run_forever(probe, spec, api, slot))));
+                let (probe, spec, slot) = (probe.clone(), spec.clone(), r.slot.clone());
+                r.task = Some(AbortOnDrop(tokio::spawn(scheduler::run_forever(probe, spec, slot))));
             }
         }
         self.table.set_slots(next.iter().map(|r| r.slot.clone()).collect());

@@ -2,14 +2,15 @@
 //! `api-error` case a probe can act on.
 
 use crate::support;
+use crate::support::potatoes::Potatoes;
 use probe_host::api::{ApiError, ApiSettings, PotatoApi};
 use std::time::Duration;
 
-fn client(base_url: &str, token: Option<&str>) -> PotatoApi {
+fn client(base_url: &str, token: Option<&str>) -> Potatoes {
     let mut settings = ApiSettings::new(base_url, token.map(str::to_string));
     settings.timeout = Duration::from_secs(2);
     settings.max_response_bytes = 1 << 20;
-    PotatoApi::new(&settings).expect("client")
+    Potatoes::new(PotatoApi::new(&settings).expect("client"))
 }
 
 #[tokio::test]

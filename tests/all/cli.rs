@@ -95,7 +95,7 @@ async fn api_faults_reach_the_probe_as_typed_errors() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{fault:?}");
         assert!(stderr.contains(expected), "{fault:?}: expected {expected:?} in\n{stderr}");
-        assert!(stderr.contains("a potato-api call failed"), "counted as api_error: {stderr}");
+        assert!(stderr.contains("an API call failed"), "counted as api_error: {stderr}");
     }
     sim.set_fault("getPotato", None);
     let out = once(&[misbehave, "--api-url", &url, "--config", "mode=get-potato"], sim.token()).await;

@@ -3,6 +3,7 @@
 //! client certificate), and no credential in the logs or in what a probe receives.
 
 use crate::support::pki::Pki;
+use crate::support::potatoes::Potatoes;
 use crate::support::{self, Host, TempDir};
 use probe_host::api::{ApiError, ApiSettings, Auth, OAuth2Settings, PotatoApi, TlsSettings, TokenSource};
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 const CLIENT_ID: &str = "probe-host";
 const SECRET: &str = "s3cret-never-logged";
 
-fn oauth_client(sim: &potato_sim::Simulator, secret: &str) -> PotatoApi {
+fn oauth_client(sim: &potato_sim::Simulator, secret: &str) -> Potatoes {
     let mut settings = ApiSettings::new(sim.base_url(), None);
     settings.auth = Some(Auth::OAuth2(OAuth2Settings {
         token_url: sim.token_url(),
@@ -20,7 +21,7 @@ fn oauth_client(sim: &potato_sim::Simulator, secret: &str) -> PotatoApi {
     }));
     // Every call a request of its own, so each one exercises the token.
     settings.share_window = Duration::ZERO;
-    PotatoApi::new(&settings).expect("client")
+    Potatoes::new(PotatoApi::new(&settings).expect("client"))
 }
 
 #[tokio::test]
@@ -113,11 +114,11 @@ async fn no_credential_reaches_the_log_or_a_probe() {
     }
 }
 
-fn tls_client(sim: &potato_sim::Simulator, tls: TlsSettings) -> Result<PotatoApi, String> {
+fn tls_client(sim: &potato_sim::Simulator, tls: TlsSettings) -> Result<Potatoes, String> {
     let mut settings = ApiSettings::new(sim.base_url(), Some(sim.token().to_string()));
     settings.tls = tls;
     settings.timeout = Duration::from_secs(5);
-    PotatoApi::new(&settings).map_err(|e| format!("{e:#}"))
+    PotatoApi::new(&settings).map(Potatoes::new).map_err(|e| format!("{e:#}"))
 }
 
 #[tokio::test]

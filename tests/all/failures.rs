@@ -30,7 +30,7 @@ const HOSTILE: &[(&str, &str, &str, &str)] = &[
         "invalid_output",
         "the probe passed the host more than 16777216 bytes to copy at once",
     ),
-    ("hammer", r#"config = { mode = "api-loop" }"#, "api_limit", "more than its 200 potato-api calls"),
+    ("hammer", r#"config = { mode = "api-loop" }"#, "api_limit", "more than its 200 API calls"),
     ("stuck", "timeout = \"1s\"\nconfig = { mode = \"get-potato\" }", "timeout", "timed out"),
 ];
 

@@ -30,8 +30,11 @@ async fn run_guide(section: &str) {
     // The last command is `probe-host once`: its exposition ends the output.
     let exposition: String = stdout.lines().skip_while(|l| !l.starts_with("# HELP")).collect::<Vec<_>>().join("\n");
     let scrape = Scrape::parse(&exposition);
+    // The skeleton's example for the potato-api: `list-queues`, each queue's `depth` by its
+    // `name` (the first function without parameters that answers records with a string and a
+    // number).
     for q in Dataset::generate(DEFAULT_SEED).queues {
-        assert_eq!(scrape.value("queue_depth_queue_depth", &[("queue", &q.name)]), q.depth as f64, "{section}");
+        assert_eq!(scrape.value("queue_depth_depth", &[("name", &q.name)]), q.depth as f64, "{section}");
     }
 }
 

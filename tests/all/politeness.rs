@@ -2,16 +2,17 @@
 //! many probes, the rate limit spaces requests, and `Retry-After` keeps every request for that
 //! operation away until its time.
 
+use crate::support::potatoes::Potatoes;
 use crate::support::{self, Host, TempDir};
 use potato_sim::Fault;
 use probe_host::api::{ApiError, ApiSettings, Politeness, PotatoApi};
 use std::time::{Duration, Instant};
 
-fn client(sim: &potato_sim::Simulator, politeness: Politeness) -> PotatoApi {
+fn client(sim: &potato_sim::Simulator, politeness: Politeness) -> Potatoes {
     let mut settings = ApiSettings::new(sim.base_url(), Some(sim.token().to_string()));
     settings.share_window = Duration::ZERO;
     settings.politeness = politeness;
-    PotatoApi::new(&settings).expect("client")
+    Potatoes::new(PotatoApi::new(&settings).expect("client"))
 }
 
 #[tokio::test]

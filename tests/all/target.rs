@@ -114,8 +114,6 @@ async fn run_shop_probe(
     let bytes = std::fs::read(path).expect("the shop probe");
     let probe = engine.load("shop", &bytes).unwrap_or_else(|e| panic!("{e}"));
     let ctx = RunContext {
-        // The potato-api client is not used by a shop probe; nothing listens there.
-        api: PotatoApi::new(&ApiSettings::new("http://127.0.0.1:9/api/v0", None)).expect("client"),
         config: Arc::new(BTreeMap::new()),
         limits: RunLimits {
             timeout: Duration::from_secs(10),
@@ -234,7 +232,7 @@ async fn over_http_every_function_reaches_a_real_server_through_the_access_layer
 #[test]
 fn the_shop_probes_wit_is_what_the_generator_writes() {
     let generated = generate(&shop_document(), &shop_options()).expect("maps");
-    let committed = std::fs::read_to_string(support::repo_root().join("tests/probes/shop/wit/deps/api/api.wit"))
+    let committed = std::fs::read_to_string(support::repo_root().join("tests/probes/shop/wit/deps/shop-api/api.wit"))
         .expect("the shop probe's WIT");
     assert_eq!(committed, generated.text, "regenerate with `probe-host wit --openapi tests/openapi/shop.yaml ...`");
 }
@@ -341,4 +339,93 @@ async fn the_potato_api_served_from_its_document_gives_what_its_generated_client
     assert!(series[0].len() > 100, "{}", series[0].len());
     let differ: Vec<_> = series[0].iter().zip(&series[1]).filter(|(a, b)| a != b).take(5).collect();
     assert!(differ.is_empty() && series[0].len() == series[1].len(), "the two paths differ: {differ:#?}");
+}
+
+/// Runs `cmd`, answering its output and whether it succeeded.
+fn output(cmd: &mut std::process::Command) -> (bool, String) {
+    let out = cmd.output().expect("run");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn the_authors_tools_speak_the_configured_documents_world() {
+    let shop = support::shop::Shop::start().await;
+    let dir = support::TempDir::new("shop-tools");
+    let config = dir.path().join("host.toml");
+    std::fs::write(&config, shop_api_section(&shop, dir.path())).expect("config");
+    let host_config = |cmd: &mut std::process::Command| {
+        cmd.arg("--host-config").arg(&config);
+    };
+
+    // `wit` writes the world and package the shop probes are built against.
+    let wit = dir.path().join("wit");
+    let mut cmd = support::binary();
+    cmd.args(["wit", "--out"]).arg(&wit);
+    host_config(&mut cmd);
+    let (ok, text) = output(&mut cmd);
+    assert!(ok && text.contains("imports shop:api/shop@2.0.0"), "{text}");
+    for file in ["probe.wit", "deps/shop-api/api.wit"] {
+        let written = std::fs::read_to_string(wit.join(file)).expect("written");
+        let committed =
+            std::fs::read_to_string(support::repo_root().join("tests/probes/shop/wit").join(file)).expect("committed");
+        assert_eq!(written, committed, "{file}");
+    }
+
+    // `check` judges a probe by the configured document's world, not the potato-api's.
+    let shop_probe = support::probe("shop");
+    let mut cmd = support::binary();
+    cmd.arg("check").arg(&shop_probe);
+    host_config(&mut cmd);
+    let (ok, text) = output(&mut cmd);
+    assert!(ok && text.contains("import shop:api/shop@2.0.0: provided"), "{text}");
+    let (ok, text) = output(support::binary().arg("check").arg(&shop_probe));
+    assert!(!ok && text.contains("not provided by this host (a probe may import only potato:api"), "{text}");
+    let mut cmd = support::binary();
+    cmd.arg("check").arg(support::probe("inventory"));
+    host_config(&mut cmd);
+    let (ok, text) = output(&mut cmd);
+    assert!(!ok && text.contains("a probe may import only shop:api"), "{text}");
+
+    // `new` starts a probe against it (the shop has no function without parameters that answers a
+    // list of records, so the skeleton calls nothing), which builds, fits and runs once.
+    let project = dir.path().join("shopper");
+    let mut cmd = support::binary();
+    cmd.args(["new", "shopper", "--lang", "rust", "--dir"]).arg(&project);
+    host_config(&mut cmd);
+    let (ok, text) = output(&mut cmd);
+    assert!(ok, "{text}");
+    assert!(
+        std::fs::read_to_string(project.join("wit/probe.wit")).expect("world").contains("import shop:api/shop@2.0.0;")
+    );
+    let builds = support::repo_root().join("target/skeletons");
+    let (ok, text) = output(
+        std::process::Command::new("cargo")
+            .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+            .current_dir(&project)
+            .env("CARGO_TARGET_DIR", &builds),
+    );
+    assert!(ok, "{text}");
+    let wasm = builds.join("wasm32-wasip2/release/shopper.wasm");
+    let mut cmd = support::binary();
+    cmd.arg("check").arg(&wasm);
+    host_config(&mut cmd);
+    let (ok, text) = output(&mut cmd);
+    assert!(ok, "{text}");
+    let mut cmd = support::binary();
+    cmd.arg("once").arg(&wasm).args(["--api-url", &shop.base_url()]).env("POTATO_API_TOKEN", support::shop::TOKEN);
+    host_config(&mut cmd);
+    // Off the runtime's thread: the shop server runs on it.
+    let (ok, text) = tokio::task::spawn_blocking(move || output(&mut cmd)).await.expect("join");
+    assert!(ok && text.contains("shopper_up 1"), "{text}");
+
+    // And `once` runs the shop probe itself against the shop server, through the document.
+    let mut cmd = support::binary();
+    cmd.arg("once")
+        .arg(&shop_probe)
+        .args(["--api-url", &shop.base_url()])
+        .env("POTATO_API_TOKEN", support::shop::TOKEN);
+    host_config(&mut cmd);
+    let (ok, text) = tokio::task::spawn_blocking(move || output(&mut cmd)).await.expect("join");
+    assert!(ok && text.contains("shop_store_info{") && text.contains("shop_items "), "{text}");
 }

@@ -24,7 +24,7 @@ fn check(probe: &Path) -> (bool, String) {
 fn wit_writes_the_contract() {
     let dir = TempDir::new("wit");
     run(support::binary().args(["wit", "--out"]).arg(dir.path()));
-    for file in ["probe.wit", "deps/potato-api/types.wit"] {
+    for file in ["probe.wit", "deps/potato-api/api.wit"] {
         let written = std::fs::read_to_string(dir.path().join(file)).expect("written");
         let source = std::fs::read_to_string(support::repo_root().join("wit").join(file)).expect("source");
         assert_eq!(written, source, "{file}");
@@ -62,7 +62,7 @@ fn wit_from_an_openapi_document_writes_the_world_and_the_package() {
     assert!(stdout.contains("imports shop:api/shop@2.0.0"), "{stdout}");
     let world = std::fs::read_to_string(dir.path().join("probe.wit")).expect("world");
     assert!(world.contains("import shop:api/shop@2.0.0;") && !world.contains("potato:api"), "{world}");
-    let package = std::fs::read_to_string(dir.path().join("deps/api/api.wit")).expect("package");
+    let package = std::fs::read_to_string(dir.path().join("deps/shop-api/api.wit")).expect("package");
     for line in [
         "package shop:api@2.0.0;",
         "search: func(body: query) -> result<list<item>, api-error>;",

@@ -34,6 +34,11 @@ impl HttpCaller {
         Self { api, operations }
     }
 
+    /// `document`'s functions, reached through `api`'s access layer, as the engine's target.
+    pub fn target(api: PotatoApi, document: &potato_api_client::wit::Generated) -> crate::engine::Target {
+        crate::engine::Target { caller: Arc::new(Self::new(api, &document.api)), api: Arc::new(document.api.clone()) }
+    }
+
     async fn send(
         &self,
         function: &Function,

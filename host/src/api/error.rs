@@ -4,7 +4,7 @@ use crate::errors::error_chain;
 use potato_api_client::types;
 use reqwest::StatusCode;
 
-/// Why a potato-api call failed. Mirrors `potato:api/types.api-error`.
+/// Why a call of the target API failed. Mirrors the generated `api-error` variant.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
     #[error("unauthorized: {0}")]

@@ -19,7 +19,6 @@ pub use stats::{ApiSnapshot, ApiStats, DURATION_BUCKETS, OperationStats};
 pub use tls::TlsSettings;
 pub use token::TokenSource;
 
-use potato_api_client::types;
 use progenitor_client::ClientInfo;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,8 +83,6 @@ impl std::fmt::Debug for PotatoApi {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
-
 impl PotatoApi {
     /// Builds the HTTP client (and the token endpoint's, for OAuth2).
     ///
@@ -129,100 +126,5 @@ impl PotatoApi {
     /// The API's base URL.
     pub fn base_url(&self) -> &str {
         self.client.baseurl()
-    }
-
-    pub async fn list_important_potatoes(
-        &self,
-        limit: Option<u32>,
-        page_token: Option<&str>,
-    ) -> ApiResult<types::PotatoPage> {
-        let limit = limit.map(limit_arg).transpose()?;
-        let token: Option<types::ListImportantPotatoesPageToken> = page_token.map(token_arg).transpose()?;
-        self.shared
-            .call("listImportantPotatoes", format!("{limit:?},{page_token:?}"), || {
-                self.gate.send("listImportantPotatoes", async {
-                    Ok(self.client.list_important_potatoes(limit, token.as_ref()).await?.into_inner())
-                })
-            })
-            .await
-    }
-
-    pub async fn get_potato(&self, potato_id: &str) -> ApiResult<types::Potato> {
-        self.shared
-            .call("getPotato", format!("{potato_id:?}"), || {
-                self.gate.send("getPotato", async { Ok(self.client.get_potato(potato_id).await?.into_inner()) })
-            })
-            .await
-    }
-
-    pub async fn list_farms(&self) -> ApiResult<Vec<types::Farm>> {
-        self.shared
-            .call("listFarms", String::new(), || {
-                self.gate.send("listFarms", async { Ok(self.client.list_farms().await?.into_inner()) })
-            })
-            .await
-    }
-
-    pub async fn list_silos(&self, farm_id: &str) -> ApiResult<Vec<types::Silo>> {
-        self.shared
-            .call("listSilos", format!("{farm_id:?}"), || {
-                self.gate.send("listSilos", async { Ok(self.client.list_silos(farm_id).await?.into_inner()) })
-            })
-            .await
-    }
-
-    pub async fn list_orders(
-        &self,
-        status: Option<types::OrderStatus>,
-        limit: Option<u32>,
-        page_token: Option<&str>,
-    ) -> ApiResult<types::OrderPage> {
-        let limit = limit.map(limit_arg).transpose()?;
-        let token: Option<types::ListOrdersPageToken> = page_token.map(token_arg).transpose()?;
-        self.shared
-            .call("listOrders", format!("{status:?},{limit:?},{page_token:?}"), || {
-                self.gate.send("listOrders", async {
-                    Ok(self.client.list_orders(limit, token.as_ref(), status).await?.into_inner())
-                })
-            })
-            .await
-    }
-
-    pub async fn get_health(&self) -> ApiResult<types::Health> {
-        self.shared
-            .call("getHealth", String::new(), || {
-                self.gate.send("getHealth", async { Ok(self.client.get_health().await?.into_inner()) })
-            })
-            .await
-    }
-
-    pub async fn list_queues(&self) -> ApiResult<Vec<types::QueueStats>> {
-        self.shared
-            .call("listQueues", String::new(), || {
-                self.gate.send("listQueues", async { Ok(self.client.list_queues().await?.into_inner()) })
-            })
-            .await
-    }
-}
-
-/// The document bounds `limit` to 1..=1000; refuse out-of-range values before sending them.
-/// A page token as the document constrains it (a token the API issued): anything else is
-/// refused here, without a request, as the API would refuse it.
-fn token_arg<T: std::str::FromStr>(token: &str) -> ApiResult<T> {
-    token.parse().map_err(|_| ApiError::Client {
-        status: 400,
-        code: "invalid_argument".into(),
-        message: format!("page token {:?} is not one the API issued", crate::engine::truncate(token, 64)),
-    })
-}
-
-fn limit_arg(limit: u32) -> ApiResult<std::num::NonZeroU32> {
-    match std::num::NonZeroU32::new(limit) {
-        Some(n) if limit <= 1000 => Ok(n),
-        _ => Err(ApiError::Client {
-            status: 400,
-            code: "invalid_argument".into(),
-            message: format!("limit {limit} is outside 1..=1000"),
-        }),
     }
 }

@@ -101,7 +101,7 @@ impl Observer for ApiStats {
         };
         let secs = elapsed.as_secs_f64();
         let mut s = self.lock();
-        let op = s.operations.entry(document_id(operation)).or_default();
+        let op = s.operations.entry(operation).or_default();
         *op.responses.entry(code).or_default() += 1;
         for (bound, n) in DURATION_BUCKETS.iter().zip(op.duration_buckets.iter_mut()) {
             if secs <= *bound {
@@ -110,29 +110,5 @@ impl Observer for ApiStats {
         }
         op.duration_sum += secs;
         op.duration_count += 1;
-    }
-}
-
-/// progenitor names operations by their method (`list_farms`); the metrics use the document's
-/// `operationId` (`listFarms`), as the allow lists and the other counters do.
-/// Runs on every request, so it compares without allocating.
-fn document_id(method: &'static str) -> &'static str {
-    let is_snake_of = |id: &str| {
-        let snake = id.chars().flat_map(|c| {
-            let lower = c.to_ascii_lowercase();
-            [c.is_ascii_uppercase().then_some('_'), Some(lower)].into_iter().flatten()
-        });
-        snake.eq(method.chars())
-    };
-    crate::config::OPERATIONS.iter().find(|id| is_snake_of(id)).copied().unwrap_or(method)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn method_names_map_to_operation_ids() {
-        assert_eq!(super::document_id("list_important_potatoes"), "listImportantPotatoes");
-        assert_eq!(super::document_id("get_health"), "getHealth");
-        assert_eq!(super::document_id("something_new"), "something_new");
     }
 }

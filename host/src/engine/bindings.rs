@@ -1,15 +1,13 @@
 //! Host bindings for the newest `probe-host:probe` world, generated from `wit/`.
 //!
-//! Every import is async: potato-api calls do network I/O, and an async host function lets the
-//! run be cancelled by its timeout while it waits. The potato-api functions are also
-//! trappable: the call past a run's cap ends the run.
+//! Only the world's own interfaces (`metrics`, `log`, `config`, `scratch`) and its export are
+//! used from these: the target API's functions are linked from its OpenAPI document
+//! (`super::target`), whatever package the world imports them from. Every import is async, so
+//! a run can be cancelled by its timeout while it waits.
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "probe-host:probe/probe",
-    imports: {
-        "potato:api/potatoes": async | trappable,
-        default: async,
-    },
+    imports: { default: async },
     exports: { default: async },
 });

@@ -6,8 +6,8 @@
 //! scheduler, CLI and tests never depend on engine details.
 
 mod bindings;
-mod convert;
 mod epoch;
+mod families;
 mod imports;
 pub use imports::truncate;
 mod limits;
@@ -17,11 +17,10 @@ mod state;
 mod tape;
 mod target;
 pub mod values;
-pub use target::{CallFuture, Caller, Target};
+pub use target::{CallFuture, Caller, NoApi, Target};
 
-use crate::api::PotatoApi;
 use crate::model::MetricFamily;
-use bindings::{Probe as ProbeWorld, ProbePre};
+use bindings::ProbePre;
 use epoch::EpochTicker;
 use output::CapturedOutput;
 pub use scratch::Scratch;
@@ -82,9 +81,9 @@ pub enum RunError {
     Memory(String),
     #[error("trapped: {0}")]
     Trap(String),
-    #[error("made more than its {0} potato-api calls in one run")]
+    #[error("made more than its {0} API calls in one run")]
     ApiLimit(u32),
-    #[error("collect returned an error after a potato-api call failed: {0}")]
+    #[error("collect returned an error after an API call failed: {0}")]
     ApiError(String),
     #[error("collect returned an error: {0}")]
     ProbeError(String),
@@ -111,7 +110,6 @@ impl RunError {
 /// Per-run inputs.
 #[derive(Debug, Clone)]
 pub struct RunContext {
-    pub api: PotatoApi,
     pub config: Arc<BTreeMap<String, String>>,
     pub limits: RunLimits,
     /// The scratch space as the last successful run left it.
@@ -131,7 +129,7 @@ pub struct RunLimits {
     pub cpu: Duration,
     /// Cap on the instance's linear memories.
     pub memory_bytes: usize,
-    /// potato-api calls allowed; the call past it traps.
+    /// Target API calls allowed; the call past it traps.
     pub max_api_calls: u32,
     /// Metric families a run may return (named in the error when a result is too big to copy).
     pub max_families: usize,
@@ -146,7 +144,7 @@ pub struct RunLimits {
 #[derive(Debug)]
 pub struct RunOutput {
     pub families: Vec<MetricFamily>,
-    /// How many potato-api calls the probe made.
+    /// How many target API calls the probe made.
     pub api_calls: u32,
     /// The scratch space as this run left it, for the next run.
     pub scratch: Scratch,
@@ -202,8 +200,8 @@ pub struct EngineSettings {
     /// Instances from a pre-sized pool (slots reused, memories reset copy-on-write) rather
     /// than allocated per run. On by default; off only to measure what the pool saves.
     pub pooling: bool,
-    /// A target served from its OpenAPI document instead of the built-in potato-api
-    /// (`None`: the potato-api, through its generated client).
+    /// The target API whose functions probes import, served from its OpenAPI document
+    /// (`None`: none; a probe that imports an API then fails to load, naming the import).
     pub target: Option<Target>,
 }
 
@@ -277,17 +275,15 @@ impl Engine {
         let engine = wasmtime::Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        match &settings.target {
-            None => ProbeWorld::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?,
-            Some(target) => {
-                // The host's own interfaces as generated, the target's from its document.
-                use bindings::probe_host::probe::{config, log, metrics, scratch};
-                metrics::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-                log::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-                config::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-                scratch::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-                target::link(&mut linker, target)?;
-            }
+        // The host's own interfaces as generated from the world, the target's from its
+        // document.
+        use bindings::probe_host::probe::{config, log, metrics, scratch};
+        metrics::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+        log::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+        config::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+        scratch::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+        if let Some(target) = &settings.target {
+            target::link(&mut linker, target)?;
         }
         let ticker = EpochTicker::start(engine.clone(), EPOCH_TICK);
         Ok(Self { engine, linker, compile_cache, _ticker: ticker })
@@ -451,7 +447,7 @@ impl Probe {
             }
             Ok(Ok(Err(message))) => Err(RunError::ProbeError(crate::status::bounded(&message, MAX_ERROR_BYTES))),
             Ok(Ok(Ok(families))) => Ok(RunOutput {
-                families: families.into_iter().map(convert::family_from_wit).collect(),
+                families: families.into_iter().map(families::family_from_wit).collect(),
                 api_calls,
                 scratch: std::mem::take(&mut state.scratch),
             }),

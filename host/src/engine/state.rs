@@ -1,7 +1,6 @@
 //! What a store holds during one probe run.
 
 use super::limits::RunLimiter;
-use crate::api::PotatoApi;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -10,7 +9,6 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 /// Per-run store data. Built fresh for every run, dropped with the store.
 pub(crate) struct RunState {
     pub(crate) probe: Arc<str>,
-    pub(crate) api: PotatoApi,
     pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) limits: RunLimiter,
     pub(crate) wasi: WasiCtx,
@@ -35,7 +33,6 @@ impl RunState {
     pub(crate) fn new(probe: Arc<str>, ctx: super::RunContext, wasi: WasiCtx) -> Self {
         Self {
             probe,
-            api: ctx.api,
             config: ctx.config,
             limits: RunLimiter::new(ctx.limits.memory_bytes),
             wasi,

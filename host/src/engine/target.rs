@@ -27,6 +27,17 @@ pub trait Caller: Send + Sync + 'static {
     fn call<'a>(&'a self, function: &'a Function, args: &'a [Value], body: Option<&'a Value>) -> CallFuture<'a>;
 }
 
+/// A caller for commands that link probes but never run them against an API (`check`): every
+/// call fails as a transport error saying so.
+#[derive(Debug, Clone, Copy)]
+pub struct NoApi;
+
+impl Caller for NoApi {
+    fn call<'a>(&'a self, function: &'a Function, _: &'a [Value], _: Option<&'a Value>) -> CallFuture<'a> {
+        Box::pin(async move { Err(ApiError::Transport(format!("{}: no API in this command", function.name))) })
+    }
+}
+
 /// A mapped document and the caller that reaches it.
 #[derive(Clone)]
 pub struct Target {

@@ -37,7 +37,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
         MetricFamily::new("probe_host_probe_series", "Series the probe currently exports.", MetricKind::Gauge);
     let mut api_calls = MetricFamily::new(
         "probe_host_probe_last_run_api_calls",
-        "potato-api calls made by the probe's last successful run.",
+        "Target API calls made by the probe's last successful run.",
         MetricKind::Gauge,
     );
     let mut failing = MetricFamily::new(
@@ -47,7 +47,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
     );
     let mut denied = MetricFamily::new(
         "probe_host_probe_api_calls_denied",
-        "potato-api calls refused because the operation is not in the probe's allow list.",
+        "Target API calls refused because the operation is not in the probe's allow list.",
         MetricKind::Counter,
     );
     let mut updates_refused = MetricFamily::new(
@@ -170,7 +170,7 @@ fn reload_families(reload: ReloadStatus) -> [MetricFamily; 2] {
 /// `probe_host_api_*`: what the access layer did, per operation and overall.
 fn api_families(api: &ApiSnapshot) -> Vec<MetricFamily> {
     let counter = |name: &str, help: &str| MetricFamily::new(name, help, MetricKind::Counter);
-    let mut calls = counter("probe_host_api_calls", "potato-api calls made by probes, per operation.");
+    let mut calls = counter("probe_host_api_calls", "Target API calls made by probes, per operation.");
     let mut requests = counter(
         "probe_host_api_requests",
         "Requests sent to the potato-api, by operation and HTTP status (\"error\": no complete response).",

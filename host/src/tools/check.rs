@@ -2,16 +2,18 @@
 //! extra or mismatched, in plain words.
 
 use crate::engine::Inspection;
+use potato_api_client::wit::model::Api;
 use std::fmt::Write;
 
-/// Interfaces the host provides, by package, with the versions it accepts.
-const PROVIDED: &[(&str, &[&str], &str)] = &[
-    ("potato:api", &["types", "potatoes"], "0.1"),
-    ("probe-host:probe", &["metrics", "log", "config", "scratch"], "0.1"),
-];
+/// The host's own interfaces, with the versions it accepts.
+const HOST: (&str, &[&str], &str) = ("probe-host:probe", &["metrics", "log", "config", "scratch"], "0.1");
 
-/// The report for one component, and whether it fits.
-pub fn report(file: &str, inspection: &Inspection) -> (String, bool) {
+/// The report for one component against a host serving `target`, and whether it fits.
+pub fn report(file: &str, inspection: &Inspection, target: &Api) -> (String, bool) {
+    let (package, version) = target.package.split_once('@').unwrap_or((&target.package, ""));
+    let interfaces = ["types", target.interface.as_str()];
+    let provided: [(&str, &[&str], String); 2] =
+        [(package, &interfaces, compatible_versions(version)), (HOST.0, HOST.1, HOST.2.to_string())];
     let mut out = String::new();
     let _ = writeln!(out, "{file}:");
     let mut built_against: Vec<String> = Vec::new();
@@ -27,7 +29,7 @@ pub fn report(file: &str, inspection: &Inspection) -> (String, bool) {
     }
     for import in inspection.imports.iter().filter(|i| !i.starts_with("wasi:")) {
         let (package, interface, version) = split(import);
-        match PROVIDED.iter().find(|(p, _, _)| *p == package) {
+        match provided.iter().find(|(p, _, _)| *p == package) {
             Some((_, interfaces, major)) if interfaces.contains(&interface) && compatible(version, major) => {
                 let _ = writeln!(out, "  import {import}: provided");
                 let v = format!("{package}@{}", version.unwrap_or("?"));
@@ -40,7 +42,10 @@ pub fn report(file: &str, inspection: &Inspection) -> (String, bool) {
                 version.unwrap_or("(none)")
             )),
             Some(_) => problems.push(format!("import {import}: {package} has no interface `{interface}`")),
-            None => problems.push(format!("import {import}: not provided by this host (a probe may import only potato:api, probe-host:probe and WASI)")),
+            None => problems.push(format!(
+                "import {import}: not provided by this host (a probe may import only {}, probe-host:probe and WASI)",
+                provided[0].0
+            )),
         }
     }
     if !inspection.exports.iter().any(|e| e == "collect") {
@@ -85,6 +90,17 @@ fn split(name: &str) -> (&str, &str, Option<&str>) {
     }
 }
 
+/// The series of versions a package at `version` links with, as wasmtime matches them:
+/// `0.1.1` → `"0.1"` (0.1.x), `2.0.0` → `"2"` (2.x.y).
+fn compatible_versions(version: &str) -> String {
+    let mut parts = version.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("0"), Some(minor)) => format!("0.{minor}"),
+        (Some(major), _) => major.to_string(),
+        (None, _) => String::new(),
+    }
+}
+
 /// Whether `version` is in the `major` series (`"0.1"` accepts 0.1.x).
 fn compatible(version: Option<&str>, major: &str) -> bool {
     version.is_some_and(|v| v.strip_prefix(major).is_some_and(|rest| rest.starts_with('.')))
@@ -105,12 +121,41 @@ mod tests {
             exports: vec!["run".into()],
             fits: Err("component imports instance `example:unknown/thing`".into()),
         };
-        let (text, fits) = report("x.wasm", &inspection);
+        let potato = potato_api_client::wit::potato().expect("maps");
+        let (text, fits) = report("x.wasm", &inspection, &potato.api);
         assert!(!fits);
         assert!(text.contains("import example:unknown/thing: not provided by this host"), "{text}");
         assert!(text.contains("not version 0.2.0"), "{text}");
         assert!(text.contains("missing export `collect`"), "{text}");
         assert!(text.contains("export run: not part of the world"), "{text}");
         assert!(text.contains("built against: potato:api@0.1.0"), "{text}");
+    }
+
+    #[test]
+    fn the_target_package_is_the_documents() {
+        let shop = potato_api_client::wit::generate(
+            include_str!("../../../tests/openapi/shop.yaml"),
+            &potato_api_client::wit::Options {
+                package: "shop:api@2.0.0".into(),
+                interface: "shop".into(),
+                pagination: None,
+                allow_methods: vec![],
+            },
+        )
+        .expect("maps");
+        let inspection = Inspection {
+            imports: vec!["shop:api/shop@2.1.0".into(), "potato:api/potatoes@0.1.1".into()],
+            exports: vec!["collect".into()],
+            fits: Ok(()),
+        };
+        let (text, fits) = report("x.wasm", &inspection, &shop.api);
+        assert!(!fits);
+        assert!(text.contains("import shop:api/shop@2.1.0: provided"), "{text}");
+        assert!(
+            text.contains(
+                "import potato:api/potatoes@0.1.1: not provided by this host (a probe may import only shop:api"
+            ),
+            "{text}"
+        );
     }
 }

@@ -1,7 +1,15 @@
-//! `probe-host new NAME --lang rust|python|js`: a ready-to-build probe, with the WIT it needs
-//! and its build command in a README.
+//! `probe-host new NAME --lang rust|python|js`: a ready-to-build probe for the target's
+//! document, with the WIT it needs and its build command in a README.
+//!
+//! The probe calls one of the document's functions as an example: the first that takes no
+//! parameters and answers a list of records with a string and a number field, reported as one
+//! gauge sample per item (the number, labelled by the string). For the built-in potato-api
+//! that is `list-queues`: each queue's `depth` by its `name`. A document without such a
+//! function gets a probe that calls nothing and says where to start.
 
 use super::wit;
+use potato_api_client::wit::Generated;
+use potato_api_client::wit::model::{Api, Ty, TypeKind};
 use std::path::Path;
 
 /// The languages `new` can start a probe in.
@@ -24,7 +32,7 @@ pub const PREVIEW2_SHIM: &str = "0.25.0";
 /// # Errors
 /// When `name` is not a valid probe name, `dir` exists and is not empty, or a file cannot be
 /// written.
-pub fn create(name: &str, lang: Lang, dir: &Path) -> anyhow::Result<String> {
+pub fn create(name: &str, lang: Lang, dir: &Path, target: &Generated) -> anyhow::Result<String> {
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
@@ -33,18 +41,18 @@ pub fn create(name: &str, lang: Lang, dir: &Path) -> anyhow::Result<String> {
     if dir.read_dir().is_ok_and(|mut d| d.next().is_some()) {
         anyhow::bail!("{} already exists and is not empty", dir.display());
     }
-    wit::write(&dir.join("wit"))?;
-    let metric = format!("{}_queue_depth", name.replace('-', "_"));
+    let import = wit::write(&dir.join("wit"), target)?;
+    let example = Example::of(&target.api, name, &import);
     let (files, build): (Vec<(&str, String)>, String) = match lang {
         Lang::Rust => (
-            vec![("Cargo.toml", rust_cargo(name)), ("src/lib.rs", rust_lib(&metric))],
+            vec![("Cargo.toml", rust_cargo(name)), ("src/lib.rs", rust_lib(example.as_ref(), name))],
             format!(
                 "cargo build --release --target wasm32-wasip2   # -> target/wasm32-wasip2/release/{}.wasm",
                 name.replace('-', "_")
             ),
         ),
         Lang::Python => (
-            vec![("app.py", python_app(&metric))],
+            vec![("app.py", python_app(example.as_ref(), name))],
             format!(
                 "python3 -m venv .venv && .venv/bin/pip install componentize-py=={COMPONENTIZE_PY} && \
                  .venv/bin/componentize-py -d wit -w {} componentize app -o {name}.wasm",
@@ -52,7 +60,11 @@ pub fn create(name: &str, lang: Lang, dir: &Path) -> anyhow::Result<String> {
             ),
         ),
         Lang::Js => (
-            vec![("probe.js", js_probe(&metric)), ("build.mjs", js_build(name)), ("package.json", js_package(name))],
+            vec![
+                ("probe.js", js_probe(example.as_ref(), name)),
+                ("build.mjs", js_build(name)),
+                ("package.json", js_package(name)),
+            ],
             format!("npm install && node build.mjs   # -> {name}.wasm"),
         ),
     };
@@ -63,13 +75,100 @@ pub fn create(name: &str, lang: Lang, dir: &Path) -> anyhow::Result<String> {
         }
         std::fs::write(&path, contents).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
+    let what = match &example {
+        Some(e) => format!("It reports each item's `{}` by its `{}`, from `{}`.", e.value, e.label, e.function),
+        None => format!("It calls nothing yet: the functions it may call are in `wit/` ({import})."),
+    };
     let readme = format!(
-        "# {name}\n\nA probe-host probe. It reports the depth of every potato-api queue.\n\n\
+        "# {name}\n\nA probe-host probe. {what}\n\n\
          Build:\n\n```sh\n{build}\n```\n\nCheck and run it once against the simulator (`probe-host simulator`):\n\n\
          ```sh\nprobe-host check {name}.wasm\nPOTATO_API_TOKEN=potato-demo-token probe-host once {name}.wasm --api-url http://127.0.0.1:8080/api/v0\n```\n"
     );
     std::fs::write(dir.join("README.md"), readme)?;
     Ok(build)
+}
+
+/// The function the skeleton calls, and the fields it reports (WIT names).
+#[derive(Debug)]
+struct Example {
+    /// `namespace:package/interface@version`.
+    import: String,
+    function: String,
+    label: String,
+    value: String,
+    metric: String,
+}
+
+impl Example {
+    fn of(api: &Api, probe: &str, import: &str) -> Option<Self> {
+        let record = |ty: &Ty| match ty {
+            Ty::Named(n) => api.types.iter().find(|t| t.name == *n).and_then(|t| match &t.kind {
+                TypeKind::Record(fields) => Some(fields),
+                _ => None,
+            }),
+            _ => None,
+        };
+        // A field every language names the same way after its own casing, not a keyword.
+        let plain = |name: &str| !KEYWORDS.contains(&snake(name).as_str());
+        api.functions.iter().filter(|f| f.params.is_empty() && f.body.is_none()).find_map(|f| {
+            let Some(Ty::List(item)) = &f.result else { return None };
+            let fields = record(item)?;
+            let label = fields.iter().find(|f| f.ty == Ty::String && plain(&f.name))?;
+            let value = fields.iter().find(|f| {
+                matches!(f.ty, Ty::S32 | Ty::S64 | Ty::U32 | Ty::U64 | Ty::F64)
+                    && plain(&f.name)
+                    && f.name != label.name
+            })?;
+            Some(Self {
+                import: import.to_string(),
+                function: f.name.clone(),
+                label: label.name.clone(),
+                value: value.name.clone(),
+                metric: format!("{}_{}", snake(probe), snake(&value.name)),
+            })
+        })
+    }
+
+    /// `ns::package::interface`, as wit-bindgen names the Rust module.
+    fn rust_module(&self) -> String {
+        let (package, rest) = self.import.split_once('/').unwrap_or((&self.import, ""));
+        let interface = rest.split('@').next().unwrap_or(rest);
+        let (ns, name) = package.split_once(':').unwrap_or(("api", package));
+        format!("{}::{}::{}", snake(ns), snake(name), snake(interface))
+    }
+
+    /// The interface as componentize-py names its module.
+    fn python_module(&self) -> String {
+        let interface = self.import.split_once('/').map_or("", |(_, r)| r);
+        snake(interface.split('@').next().unwrap_or(interface))
+    }
+}
+
+/// Names no example field may take (Rust, Python and JavaScript keywords a binding would
+/// rename).
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "class", "const", "continue", "def", "default", "del", "delete", "do", "else",
+    "enum", "except", "false", "finally", "fn", "for", "from", "function", "global", "if", "impl", "import", "in",
+    "is", "lambda", "let", "loop", "match", "mod", "move", "mut", "new", "none", "not", "or", "pass", "pub", "raise",
+    "ref", "return", "self", "static", "struct", "super", "this", "throw", "trait", "true", "try", "type", "typeof",
+    "use", "var", "where", "while", "with", "yield",
+];
+
+fn snake(kebab: &str) -> String {
+    kebab.replace('-', "_")
+}
+
+fn camel(kebab: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in kebab.split('-').enumerate() {
+        let mut chars = part.chars();
+        match (i, chars.next()) {
+            (0, Some(c)) => out.extend(std::iter::once(c).chain(chars)),
+            (_, Some(c)) => out.extend(c.to_uppercase().chain(chars)),
+            (_, None) => {}
+        }
+    }
+    out
 }
 
 fn rust_cargo(name: &str) -> String {
@@ -80,11 +179,37 @@ fn rust_cargo(name: &str) -> String {
     )
 }
 
-fn rust_lib(metric: &str) -> String {
-    format!(
-        r#"wit_bindgen::generate!({{ path: "wit", world: "probe-host:probe/probe", generate_all }});
+fn rust_lib(example: Option<&Example>, probe: &str) -> String {
+    let head = r#"wit_bindgen::generate!({ path: "wit", world: "probe-host:probe/probe", generate_all });
+"#;
+    let Some(e) = example else {
+        return format!(
+            r#"{head}
+use probe_host::probe::metrics::{{MetricType, Sample, SampleValue}};
 
-use potato::api::potatoes::list_queues;
+struct Probe;
+export!(Probe);
+
+impl Guest for Probe {{
+    fn collect() -> Result<Vec<MetricFamily>, String> {{
+        // Call the target's functions here: their Rust names are in the module wit-bindgen
+        // generates from wit/deps.
+        Ok(vec![MetricFamily {{
+            name: "{probe}_up".into(),
+            help: "1 while the probe runs.".into(),
+            unit: None,
+            metric_type: MetricType::Gauge,
+            samples: vec![Sample {{ labels: vec![], value: SampleValue::Number(1.0) }}],
+        }}])
+    }}
+}}
+"#,
+            probe = snake(probe)
+        );
+    };
+    format!(
+        r#"{head}
+use {module}::{function};
 use probe_host::probe::metrics::{{Label, MetricType, Sample, SampleValue}};
 
 struct Probe;
@@ -92,67 +217,120 @@ export!(Probe);
 
 impl Guest for Probe {{
     fn collect() -> Result<Vec<MetricFamily>, String> {{
-        let queues = list_queues().map_err(|e| format!("list-queues: {{e:?}}"))?;
-        let samples = queues
+        let items = {function}().map_err(|e| format!("{wit_function}: {{e:?}}"))?;
+        let samples = items
             .into_iter()
-            .map(|q| Sample {{
-                labels: vec![Label {{ name: "queue".into(), value: q.name }}],
-                value: SampleValue::Number(q.depth as f64),
+            .map(|item| Sample {{
+                labels: vec![Label {{ name: "{label}".into(), value: item.{label} }}],
+                value: SampleValue::Number(item.{value} as f64),
             }})
             .collect();
         Ok(vec![MetricFamily {{
             name: "{metric}".into(),
-            help: "Messages waiting, per queue.".into(),
+            help: "{help}".into(),
             unit: None,
             metric_type: MetricType::Gauge,
             samples,
         }}])
     }}
 }}
-"#
+"#,
+        module = e.rust_module(),
+        function = snake(&e.function),
+        wit_function = e.function,
+        label = snake(&e.label),
+        value = snake(&e.value),
+        metric = e.metric,
+        help = help(e),
     )
 }
 
-fn python_app(metric: &str) -> String {
+fn help(e: &Example) -> String {
+    // No quotes or apostrophes: it goes inside a string literal in each language.
+    format!("The {} of each item, by {}, from {}.", e.value, e.label, e.function)
+}
+
+fn python_app(example: Option<&Example>, probe: &str) -> String {
+    let Some(e) = example else {
+        return format!(
+            r#"import wit_world
+from wit_world.imports import metrics
+
+
+class WitWorld(wit_world.WitWorld):
+    def collect(self):
+        # Call the target's functions here: import their interface from wit_world.imports.
+        return [metrics.MetricFamily("{probe}_up", "1 while the probe runs.", None, metrics.MetricType.GAUGE,
+                                     [metrics.Sample([], metrics.SampleValue_Number(1.0))])]
+"#,
+            probe = snake(probe)
+        );
+    };
     format!(
         r#"import wit_world
 from componentize_py_types import Err
-from wit_world.imports import metrics, potatoes
+from wit_world.imports import metrics, {module}
 
 
 class WitWorld(wit_world.WitWorld):
     def collect(self):
         try:
-            queues = potatoes.list_queues()
+            items = {module}.{function}()
         except Err as e:
-            raise Err(f"list-queues: {{e.value}}")
+            raise Err(f"{wit_function}: {{e.value}}")
         samples = [
-            metrics.Sample([metrics.Label("queue", q.name)], metrics.SampleValue_Number(float(q.depth)))
-            for q in queues
+            metrics.Sample([metrics.Label("{label}", item.{label})], metrics.SampleValue_Number(float(item.{value})))
+            for item in items
         ]
-        return [metrics.MetricFamily("{metric}", "Messages waiting, per queue.", None, metrics.MetricType.GAUGE, samples)]
-"#
+        return [metrics.MetricFamily("{metric}", "{help}", None, metrics.MetricType.GAUGE, samples)]
+"#,
+        module = e.python_module(),
+        function = snake(&e.function),
+        wit_function = e.function,
+        label = snake(&e.label),
+        value = snake(&e.value),
+        metric = e.metric,
+        help = help(e),
     )
 }
 
-fn js_probe(metric: &str) -> String {
+fn js_probe(example: Option<&Example>, probe: &str) -> String {
+    let Some(e) = example else {
+        return format!(
+            r#"// Import the target's functions here, from the interfaces in wit/deps.
+export function collect() {{
+  return [{{ name: '{probe}_up', help: '1 while the probe runs.', unit: undefined, metricType: 'gauge',
+             samples: [{{ labels: [], value: {{ tag: 'number', val: 1 }} }}] }}];
+}}
+"#,
+            probe = snake(probe)
+        );
+    };
     format!(
-        r#"import {{ listQueues }} from 'potato:api/potatoes@0.1.1';
+        r#"import {{ {function} }} from '{import}';
 
 export function collect() {{
-  let queues;
+  let items;
   try {{
-    queues = listQueues();
+    items = {function}();
   }} catch (e) {{
-    throw `list-queues: ${{JSON.stringify(e.payload ?? String(e))}}`;
+    throw `{wit_function}: ${{JSON.stringify(e.payload ?? String(e), (_, v) => (typeof v === 'bigint' ? String(v) : v))}}`;
   }}
-  const samples = queues.map((q) => ({{
-    labels: [{{ name: 'queue', value: q.name }}],
-    value: {{ tag: 'number', val: Number(q.depth) }},
+  const samples = items.map((item) => ({{
+    labels: [{{ name: '{label}', value: item.{label_js} }}],
+    value: {{ tag: 'number', val: Number(item.{value_js}) }},
   }}));
-  return [{{ name: '{metric}', help: 'Messages waiting, per queue.', unit: undefined, metricType: 'gauge', samples }}];
+  return [{{ name: '{metric}', help: '{help}', unit: undefined, metricType: 'gauge', samples }}];
 }}
-"#
+"#,
+        function = camel(&e.function),
+        import = e.import,
+        wit_function = e.function,
+        label = snake(&e.label),
+        label_js = camel(&e.label),
+        value_js = camel(&e.value),
+        metric = e.metric,
+        help = help(e),
     )
 }
 

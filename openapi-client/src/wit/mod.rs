@@ -100,6 +100,17 @@ pub struct Generated {
     pub text: String,
 }
 
+/// The built-in potato-api document ([`crate::OPENAPI_DOCUMENT`]) mapped with
+/// [`Options::potato`]: the target when a configuration names no document. Mapped once.
+///
+/// # Errors
+/// None in practice (the embedded document maps, which a test checks); a [`WitError`] if it
+/// ever did not.
+pub fn potato() -> Result<std::sync::Arc<Generated>, WitError> {
+    static POTATO: std::sync::OnceLock<Result<std::sync::Arc<Generated>, WitError>> = std::sync::OnceLock::new();
+    POTATO.get_or_init(|| generate(crate::OPENAPI_DOCUMENT, &Options::potato()).map(std::sync::Arc::new)).clone()
+}
+
 /// Maps `document` to a WIT package.
 ///
 /// # Errors

@@ -3,6 +3,7 @@
 pub mod checkers;
 pub mod exposition;
 pub mod pki;
+pub mod potatoes;
 pub mod shop;
 
 use std::io::{BufRead, BufReader};

@@ -97,6 +97,25 @@ fn python_shop_probe() -> std::path::PathBuf {
     out
 }
 
+/// The shop probe in JavaScript (tests/probes/shop-js), built with the suite's componentize-js
+/// against the shop probe's generated WIT.
+fn js_shop_probe() -> std::path::PathBuf {
+    // Installs componentize-js (pinned in probes/js/package-lock.json) into probes/js.
+    let dir = support::lang_probe("orders-js.wasm").parent().expect("dir").to_path_buf();
+    let out = dir.join("shop-js.wasm");
+    let root = support::repo_root();
+    let status = std::process::Command::new("node")
+        .arg(root.join("probes/js/build.mjs"))
+        .arg(root.join("tests/probes/shop-js/shop.js"))
+        .arg(&out)
+        .arg(root.join("tests/probes/shop/wit"))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("node");
+    assert!(status.success(), "building tests/probes/shop-js failed");
+    out
+}
+
 /// Runs the shop probe at `path` once against `caller`.
 async fn run_shop_probe(
     path: &std::path::Path,
@@ -221,6 +240,15 @@ async fn over_http_every_function_reaches_a_real_server_through_the_access_layer
         shop.seen.lock().expect("lock")[before..].iter().map(|(m, t, _, _)| (m.clone(), t.clone())).collect();
     let rust: Vec<(String, String)> = requests.iter().map(|(m, t)| ((*m).to_string(), (*t).to_string())).collect();
     assert_eq!(python, rust);
+
+    // And from the JavaScript probe.
+    let before = shop.seen.lock().expect("lock").len();
+    let client = PotatoApi::new(&ApiSettings::new(shop.base_url(), Some(support::shop::TOKEN.into()))).expect("client");
+    let out = run_shop_probe(&js_shop_probe(), Arc::new(HttpCaller::new(client, &api))).await;
+    check_shop_values(&out.unwrap_or_else(|e| panic!("the JavaScript probe: {e}")));
+    let js: Vec<(String, String)> =
+        shop.seen.lock().expect("lock")[before..].iter().map(|(m, t, _, _)| (m.clone(), t.clone())).collect();
+    assert_eq!(js, rust);
 
     // Refused credentials reach the probe as `unauthorized`.
     let wrong = PotatoApi::new(&ApiSettings::new(shop.base_url(), Some("wrong".into()))).expect("client");

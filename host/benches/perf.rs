@@ -680,8 +680,11 @@ async fn startup(opts: &Opts, f: &Fixtures) {
     println!("| start | total | per probe |\n|---|---|---|");
     let mut totals = Vec::new();
     for phase in ["cold (compile)", "warm (cache)"] {
-        let settings =
-            EngineSettings { cache_dir: Some(dir.path().to_path_buf()), ..EngineSettings::for_probes(8, 64 << 20) };
+        let settings = EngineSettings {
+            cache_dir: Some(dir.path().to_path_buf()),
+            target: Some(document_target(&dummy_api())),
+            ..EngineSettings::for_probes(8, 64 << 20)
+        };
         let engine = Arc::new(Engine::new(settings).unwrap());
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();

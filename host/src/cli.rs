@@ -347,7 +347,7 @@ pub fn main() -> ExitCode {
                 let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
                 let build = crate::tools::skeleton::create(&name, lang, &dir, &*target.document()?)?;
                 println!(
-                    "created {} ({lang:?} probe)
+                    "created {} ({lang} probe)
 build it in that directory with:
   {build}",
                     dir.display()

@@ -79,6 +79,10 @@ async fn hostile_probes_leave_the_host_and_the_healthy_probe_alone() {
     for attempt in ["file", "env", "socket", "dns"] {
         assert_eq!(scrape.value("misbehave_escape", &[("attempt", attempt)]), 0.0, "{attempt} escaped the sandbox");
     }
+    // The clocks are the host's (as probes/README.md says): a probe can age a timestamp.
+    let probe_now = scrape.value("misbehave_escape", &[("attempt", "clock_seconds")]);
+    let host_now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("now").as_secs_f64();
+    assert!((host_now - probe_now).abs() < 120.0, "the probe's clock {probe_now}, the host's {host_now}");
     // The probe looping on the API was stopped at its cap, not left to hammer the target.
     let health_calls = sim.requests("getHealth");
     let hammer_runs = scrape.value("probe_host_probe_runs_total", &[("probe", "hammer"), ("result", "api_limit")]);

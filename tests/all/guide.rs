@@ -27,9 +27,15 @@ async fn run_guide(section: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("result: fits probe-host:probe/probe@0.1.2"), "{stdout}");
+    // `new` names the language as the guide does; `check` reports nothing the author did not
+    // write (componentize-py's own `exports` instance included).
+    assert!(stdout.contains(&format!("created queue-depth ({section} probe)")), "{stdout}");
+    assert!(!stdout.contains("not part of the world"), "{stdout}");
     // The last command is `probe-host once`: its exposition ends the output.
     let exposition: String = stdout.lines().skip_while(|l| !l.starts_with("# HELP")).collect::<Vec<_>>().join("\n");
     let scrape = Scrape::parse(&exposition);
+    // The file is queue-depth.wasm in every language, so the probe is called queue-depth.
+    assert_eq!(scrape.value("probe_host_probe_up", &[("probe", "queue-depth")]), 1.0, "{section}: {exposition}");
     // The skeleton's example for the potato-api: `list-queues`, each queue's `depth` by its
     // `name` (the first function without parameters that answers records with a string and a
     // number).

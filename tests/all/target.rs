@@ -334,7 +334,7 @@ fn probe_series(scrape: &support::exposition::Scrape) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn the_potato_api_served_from_its_document_gives_what_its_generated_client_gives() {
+async fn the_potato_document_named_in_the_configuration_serves_as_the_built_in_one() {
     let sim = support::simulator().await;
     let dir = support::TempDir::new("potato-document");
     let probes = [
@@ -343,18 +343,18 @@ async fn the_potato_api_served_from_its_document_gives_what_its_generated_client
         support::probe_entry("orders", &support::probe("orders"), ""),
         support::probe_entry("orders-py", &support::lang_probe("orders-py.wasm"), "timeout = \"60s\""),
         support::probe_entry("orders-js", &support::lang_probe("orders-js.wasm"), "timeout = \"60s\""),
-        // Built against WIT 0.1.0: the document's package (0.1.1) serves it as the client did.
+        // Built against WIT 0.1.0: the document's package (0.1.1) serves it too.
         support::probe_entry("legacy", &support::probe("legacy"), ""),
     ]
     .concat();
-    let typed = support::api_section(&sim, dir.path());
+    let builtin = support::api_section(&sim, dir.path());
     let document = format!(
-        "{typed}openapi = \"{}\"\n[api.wit]\npackage = \"potato:api@0.1.1\"\ninterface = \"potatoes\"\n\
+        "{builtin}openapi = \"{}\"\n[api.wit]\npackage = \"potato:api@0.1.1\"\ninterface = \"potatoes\"\n\
          [api.wit.paging]\ntoken = \"page_token\"\nnext = \"next_page_token\"\nitems = \"items\"\nsize = \"limit\"\n",
         support::repo_root().join("openapi-client/potato-api.yaml").display()
     );
     let mut series = Vec::new();
-    for api in [typed, document] {
+    for api in [builtin, document] {
         let host = support::Host::start(&format!("{api}{probes}"));
         host.wait_ready().await;
         let scrape = host.scrape().await;
@@ -366,7 +366,7 @@ async fn the_potato_api_served_from_its_document_gives_what_its_generated_client
     // (The simulator's data does not change between the two: the same seed, no faults.)
     assert!(series[0].len() > 100, "{}", series[0].len());
     let differ: Vec<_> = series[0].iter().zip(&series[1]).filter(|(a, b)| a != b).take(5).collect();
-    assert!(differ.is_empty() && series[0].len() == series[1].len(), "the two paths differ: {differ:#?}");
+    assert!(differ.is_empty() && series[0].len() == series[1].len(), "the two differ: {differ:#?}");
 }
 
 /// Runs `cmd`, answering its output and whether it succeeded.

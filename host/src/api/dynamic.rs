@@ -1,6 +1,5 @@
-//! Calls of any document's operations over HTTP, through the same access layer as the
-//! potato-api's generated client: host-owned credentials (and the retry after a `401`), the
-//! response cap, shared identical calls, politeness and `Retry-After`, and the request
+//! Calls of any document's operations over HTTP, through the host's access layer:
+//! host-owned credentials (and the retry after a `401`), the response cap, shared identical calls, politeness and `Retry-After`, and the request
 //! metrics, all by operationId.
 
 use super::error::{from_reqwest, from_status, retry_after};

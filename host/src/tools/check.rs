@@ -51,7 +51,9 @@ pub fn report(file: &str, inspection: &Inspection, target: &Api) -> (String, boo
     if !inspection.exports.iter().any(|e| e == "collect") {
         problems.push("missing export `collect` (the world's only export: `collect: func() -> result<list<metric-family>, string>`)".into());
     }
-    for export in inspection.exports.iter().filter(|e| *e != "collect") {
+    // componentize-py adds an `exports` instance to every component it builds: not the
+    // author's doing, and harmless, so not worth a line in every Python probe's report.
+    for export in inspection.exports.iter().filter(|e| *e != "collect" && *e != "exports") {
         let _ = writeln!(out, "  export {export}: not part of the world, ignored");
     }
     if inspection.exports.iter().any(|e| e == "collect") {

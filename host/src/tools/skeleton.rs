@@ -20,6 +20,16 @@ pub enum Lang {
     Js,
 }
 
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Lang::Rust => "Rust",
+            Lang::Python => "Python",
+            Lang::Js => "JavaScript",
+        })
+    }
+}
+
 /// Pinned toolchain versions the skeletons use (the same the repository's examples build with).
 pub const WIT_BINDGEN: &str = "0.61";
 pub const COMPONENTIZE_PY: &str = "0.25.1";
@@ -46,8 +56,11 @@ pub fn create(name: &str, lang: Lang, dir: &Path, target: &Generated) -> anyhow:
     let (files, build): (Vec<(&str, String)>, String) = match lang {
         Lang::Rust => (
             vec![("Cargo.toml", rust_cargo(name)), ("src/lib.rs", rust_lib(example.as_ref(), name))],
+            // Cargo names the file after the library (dashes become underscores): copied to
+            // NAME.wasm, the probe has the same file name, and `once` the same probe name, in
+            // every language.
             format!(
-                "cargo build --release --target wasm32-wasip2   # -> target/wasm32-wasip2/release/{}.wasm",
+                "cargo build --release --target wasm32-wasip2 && cp target/wasm32-wasip2/release/{}.wasm {name}.wasm",
                 name.replace('-', "_")
             ),
         ),

@@ -159,6 +159,13 @@ fn escape_attempts() -> MetricFamily {
             value: SampleValue::Number(if ok { 1.0 } else { 0.0 }),
         })
         .collect();
+    // What the probe's wall clock says (the host's, so a probe can tell how old a timestamp
+    // the API hands it is): the test compares it with its own.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    family.samples.push(Sample {
+        labels: vec![Label { name: "attempt".into(), value: "clock_seconds".into() }],
+        value: SampleValue::Number(now),
+    });
     family
 }
 

@@ -77,6 +77,9 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         Some(document) => document,
         None => potato_api_client::wit::potato().context("the built-in potato-api document")?,
     };
+    for warning in crate::api::advice::warnings(&settings.api, &document.api) {
+        tracing::warn!("{warning}");
+    }
     let target = HttpCaller::target(api.clone(), &document);
     tracing::info!(
         package = %target.api.package,

@@ -5,11 +5,9 @@ use crate::app::{self, HostSettings};
 use crate::config::{self, Config, OciConfig, ProbeSettings};
 use crate::engine::{Engine, EngineSettings};
 use crate::exposition::Format;
-use crate::probe::{self, ProbeSpec};
 use crate::reload::ProbeSources;
 use crate::server::ServerSettings;
 use crate::sources::{OciSettings, Source};
-use crate::status::{ProbeSlot, ProbeTable};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
@@ -221,10 +219,44 @@ struct OnceArgs {
     /// Exposition format to print.
     #[arg(long, value_enum, default_value = "text")]
     format: FormatArg,
-    /// Run timeout.
+    /// Runs in a row, the scratch space kept between them as the host keeps it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Print the host's own `probe_host_*` families too (by default only the probe's).
+    #[arg(long)]
+    self_metrics: bool,
+    /// Keep every call the runs make and what the API answered in DIR/recording.json.
+    #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+    /// Answer the probe's calls from DIR/recording.json instead of the API (no --api-url).
+    #[arg(long, value_name = "DIR")]
+    replay: Option<PathBuf>,
+    /// Compare the last run's output with FILE; show the lines that differ and fail if any do.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// Operations (operationIds) the probe may call, as `allow` in the configuration
+    /// (repeatable; default: all).
+    #[arg(long = "allow", value_name = "OPERATION_ID")]
+    allow: Vec<String>,
+    /// Run timeout (wall clock, host calls included).
     #[arg(long, default_value = "30s", value_parser = config::parse_duration)]
     timeout: Duration,
-    /// Timeout of each potato-api request.
+    /// CPU time a run may use.
+    #[arg(long, value_parser = config::parse_duration)]
+    cpu: Option<Duration>,
+    /// Linear memory a run may use (e.g. 64MiB).
+    #[arg(long, value_parser = config::parse_bytesize)]
+    memory: Option<usize>,
+    /// API calls a run may make.
+    #[arg(long)]
+    max_api_calls: Option<u32>,
+    /// Samples a run may return, over all families.
+    #[arg(long)]
+    max_samples: Option<usize>,
+    /// Bytes of output a run may return (e.g. 4MiB).
+    #[arg(long, value_parser = config::parse_bytesize)]
+    max_output_size: Option<usize>,
+    /// Timeout of each API request.
     #[arg(long, default_value = "10s", value_parser = config::parse_duration)]
     api_timeout: Duration,
     #[command(flatten)]
@@ -501,41 +533,53 @@ fn default_probes_dir() -> Option<PathBuf> {
 }
 
 async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
-    let Some(url) = args.api.api_url.clone() else {
-        bail!("give --api-url (e.g. the URL `probe-host simulator` prints)")
-    };
-    let mut settings = ApiSettings::new(url, None);
-    settings.auth = token_auth(&args.api)?;
-    settings.timeout = args.api_timeout;
-    let api = PotatoApi::new(&settings)?;
     let document = args.target.document()?;
-    let engine = Arc::new(Engine::new(EngineSettings {
+    let live = || -> anyhow::Result<Arc<dyn crate::engine::Caller>> {
+        let Some(url) = args.api.api_url.clone() else {
+            bail!("give --api-url (e.g. the URL `probe-host simulator` prints), or --replay DIR")
+        };
+        let mut settings = ApiSettings::new(url, None);
+        settings.auth = token_auth(&args.api)?;
+        settings.timeout = args.api_timeout;
+        for warning in crate::api::advice::warnings(&settings, &document.api) {
+            tracing::warn!("{warning}");
+        }
+        Ok(Arc::new(crate::api::HttpCaller::new(PotatoApi::new(&settings)?, &document.api)))
+    };
+    let api = match (&args.record, &args.replay) {
+        (_, Some(dir)) => crate::tools::once::Api::Replay(dir.clone()),
+        (Some(dir), None) => crate::tools::once::Api::Record(live()?, dir.clone()),
+        (None, None) => crate::tools::once::Api::Live(live()?),
+    };
+    let defaults = ProbeSettings::default();
+    let settings = ProbeSettings {
+        timeout: args.timeout,
+        cpu: args.cpu.unwrap_or(defaults.cpu),
+        memory: args.memory.unwrap_or(defaults.memory),
+        max_api_calls: args.max_api_calls.unwrap_or(defaults.max_api_calls),
+        max_samples: args.max_samples.unwrap_or(defaults.max_samples),
+        max_output_size: args.max_output_size.unwrap_or(defaults.max_output_size),
+        allow: (!args.allow.is_empty()).then(|| args.allow.clone()),
+        ..defaults
+    };
+    let outcome = crate::tools::once::Once {
+        probe: args.probe.clone(),
+        document: document.clone(),
+        api,
+        settings,
+        config: args.settings.iter().cloned().collect::<BTreeMap<_, _>>(),
+        runs: args.runs,
+        format: match args.format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Openmetrics => Format::OpenMetrics,
+        },
+        self_metrics: args.self_metrics,
+        expect: args.expect.clone(),
         cache_dir: args.cache.resolve(None),
-        target: Some(crate::api::HttpCaller::target(api, &document)),
-        ..EngineSettings::for_probes(1, ProbeSettings::default().memory)
-    })?);
-    let source = Source::File(args.probe.clone());
-    let spec = ProbeSpec {
-        name: source.default_name().map_err(anyhow::Error::msg)?,
-        source,
-        settings: ProbeSettings { timeout: args.timeout, ..ProbeSettings::default() },
-        config: Arc::new(args.settings.into_iter().collect::<BTreeMap<_, _>>()),
-    };
-    let bytes = std::fs::read(&args.probe).with_context(|| format!("cannot read probe {}", args.probe.display()))?;
-    let probe = probe::compile(&engine, &spec, bytes.into()).await.map_err(anyhow::Error::msg)?;
-    let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.source.to_string(), spec.settings.interval));
-    crate::scheduler::run_once(&probe, &spec, &slot, &mut crate::engine::Scratch::default()).await;
-    let status = slot.status();
-    if let Some(err) = &status.last_error {
-        eprintln!("error: probe {}: {err}", spec.name);
-        return Ok(ExitCode::FAILURE);
     }
-    let format = match args.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Openmetrics => Format::OpenMetrics,
-    };
-    print!("{}", crate::exposition::render(&ProbeTable::new(vec![slot]), format));
-    Ok(ExitCode::SUCCESS)
+    .run()
+    .await?;
+    Ok(if outcome.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// A component's bytes and what it imports and exports, for the author's tools.

@@ -20,8 +20,12 @@ async fn once_prints_the_probes_metrics_in_either_format() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("# TYPE potato_silo_fill_ratio gauge\n"), "{stdout}");
-    assert!(stdout.contains("probe_host_probe_up{probe=\"silos\"} 1.0"));
+    // Only the probe's families, unless asked for the host's own; a summary on stderr.
+    assert!(!stdout.contains("probe_host_"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("probe silos: run 1: ok, "), "{out:?}");
     assert!(!stdout.contains("# EOF"));
+    let out = once(&[silos, "--api-url", &url, "--self-metrics"], sim.token()).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("probe_host_probe_up{probe=\"silos\"} 1.0"));
 
     let out = once(&[silos, "--api-url", &url, "--format", "openmetrics"], sim.token()).await;
     assert!(out.status.success());
@@ -100,4 +104,83 @@ async fn api_faults_reach_the_probe_as_typed_errors() {
     sim.set_fault("getPotato", None);
     let out = once(&[misbehave, "--api-url", &url, "--config", "mode=get-potato"], sim.token()).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn once_records_replays_offline_and_compares_with_what_is_expected() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("record");
+    let silos = support::probe("silos");
+    let silos = silos.to_str().expect("utf-8 path");
+    let recording = dir.path().join("rec");
+    let recording = recording.to_str().expect("utf-8 path");
+    let url = sim.base_url();
+
+    // Recorded against the live API: the output, and every call with its answer.
+    let live = once(&[silos, "--api-url", &url, "--record", recording], sim.token()).await;
+    assert!(live.status.success(), "{live:?}");
+    let recorded = std::fs::read_to_string(dir.path().join("rec/recording.json")).expect("recording");
+    assert!(recorded.contains("\"function\": \"list-farms\"") && recorded.contains("\"list-silos\""), "{recorded}");
+    let expected = dir.path().join("expected.txt");
+    std::fs::write(&expected, &live.stdout).expect("expected");
+    let expected = expected.to_str().expect("utf-8 path");
+
+    // Replayed with no API at all (the simulator is gone): the same output, which matches.
+    let requests = sim.requests("listFarms");
+    drop(sim);
+    let replayed = once(&[silos, "--replay", recording, "--expect", expected], "unused").await;
+    assert!(replayed.status.success(), "{replayed:?}");
+    assert_eq!(replayed.stdout, live.stdout);
+    assert!(String::from_utf8_lossy(&replayed.stderr).contains("expected.txt: matches"));
+    assert_eq!(requests, 1, "recorded once, replayed from the file");
+
+    // An expectation that does not hold fails, showing the lines that differ.
+    let wrong = dir.path().join("wrong.txt");
+    let changed = String::from_utf8_lossy(&live.stdout).replacen("} 1.0\n", "} 7.0\n", 1);
+    std::fs::write(&wrong, &changed).expect("wrong");
+    let out = once(&[silos, "--replay", recording, "--expect", wrong.to_str().expect("utf-8")], "unused").await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("wrong.txt: differs") && stderr.contains("} 7.0") && stderr.contains("} 1.0"), "{stderr}");
+
+    // A call the recording does not have fails the run, naming the call.
+    let inventory = support::probe("inventory");
+    let out = once(&[inventory.to_str().expect("utf-8"), "--replay", recording], "unused").await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in the recording: list-important-potatoes"), "{out:?}");
+}
+
+#[tokio::test]
+async fn once_runs_several_times_keeping_scratch_with_the_limits_and_allow_list_given() {
+    let sim = support::simulator().await;
+    let url = sim.base_url();
+    let misbehave = support::probe("misbehave");
+    let misbehave = misbehave.to_str().expect("utf-8 path");
+
+    // The scratch space carries over from run to run, as in the host.
+    let out = once(&[misbehave, "--api-url", &url, "--config", "mode=scratch", "--runs", "3"], sim.token()).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    for (run, value) in [(1, "1.0"), (2, "2.0"), (3, "3.0")] {
+        assert!(stdout.contains(&format!("# run {run} of 3\n")), "{stdout}");
+        assert!(stdout.contains(&format!("misbehave_runs{{source=\"misbehave\"}} {value}")), "{stdout}");
+    }
+
+    // The limits and allow list of the configuration, from flags.
+    let out = once(&[misbehave, "--api-url", &url, "--config", "mode=alloc", "--memory", "8MiB"], sim.token()).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ran out of memory"), "{out:?}");
+    let args = [misbehave, "--api-url", &url, "--config", "mode=get-potato", "--allow", "listFarms"];
+    let out = once(&args, sim.token()).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("may not call getPotato"), "{out:?}");
+    let out = once(&[misbehave, "--api-url", &url, "--allow", "nothing-like-it"], sim.token()).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown operation \"nothing-like-it\""), "{out:?}");
+
+    // Starting without a token or without the API's base path is warned about, saying what to set.
+    let mut cmd = support::binary();
+    let bare = format!("http://{}", sim.addr());
+    cmd.arg("once").arg(misbehave).args(["--api-url", &bare]).env_remove("POTATO_API_TOKEN");
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run")).await.expect("join");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no API token") && stderr.contains("POTATO_API_TOKEN"), "{stderr}");
+    assert!(stderr.contains("does not end with the document's base path /api/v0"), "{stderr}");
 }

@@ -4,8 +4,10 @@ use crate::errors::error_chain;
 use potato_api_client::types;
 use reqwest::StatusCode;
 
-/// Why a call of the target API failed. Mirrors the generated `api-error` variant.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why a call of the target API failed. Mirrors the generated `api-error` variant. (Serialized
+/// in recordings, see `super::recording`.)
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ApiError {
     #[error("unauthorized: {0}")]
     Unauthorized(String),

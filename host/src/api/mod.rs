@@ -2,10 +2,12 @@
 //! the HTTP calls with the generated [`potato_api_client::Client`], owns the base URL and the
 //! credentials, and maps every failure to an [`ApiError`] a probe can act on.
 
+pub mod advice;
 mod dynamic;
 mod error;
 mod oauth2;
 mod polite;
+pub mod recording;
 mod shared;
 mod stats;
 mod tls;

@@ -69,6 +69,16 @@ impl Body {
     }
 }
 
+/// `families` alone in `format` (OpenMetrics closed with `# EOF`): what a probe's own part of
+/// a scrape looks like, without the host's self-metrics.
+pub fn render_families(families: &[MetricFamily], format: Format) -> String {
+    let mut text = encode(&Arc::new(families.to_vec()), format);
+    if format == Format::OpenMetrics {
+        text.push_str("# EOF\n");
+    }
+    text
+}
+
 /// Encodes the current snapshot in `format`.
 pub fn render(table: &ProbeTable, format: Format) -> String {
     snapshot(table, format).text()

@@ -2,5 +2,6 @@
 //! `new` (a skeleton per language).
 
 pub mod check;
+pub mod once;
 pub mod skeleton;
 pub mod wit;

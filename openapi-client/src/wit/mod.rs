@@ -142,9 +142,22 @@ pub fn generate(document: &str, options: &Options) -> Result<Generated, WitError
         types: std::mem::take(&mut types.defs),
         functions,
         pagers,
+        base_path: base_path(&doc),
     };
     let text = emit::package(&api, uses_timestamp);
     Ok(Generated { api, text })
+}
+
+/// The path of `servers[0].url` (relative, or after an absolute URL's host), without a
+/// trailing `/`; `None` when empty.
+fn base_path(doc: &Document) -> Option<String> {
+    let url = doc.at("/servers/0/url")?.as_str()?;
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
+    (!path.is_empty() && !path.contains('{')).then(|| path.to_string())
 }
 
 impl Generated {

@@ -136,4 +136,7 @@ pub struct Api {
     pub types: Vec<TypeDef>,
     pub functions: Vec<Function>,
     pub pagers: Vec<Pager>,
+    /// The path of the document's first server URL (`/api/v0`), which a base URL for the
+    /// API should end with; `None` when the document names none (or only `/`).
+    pub base_path: Option<String>,
 }

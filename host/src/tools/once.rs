@@ -78,7 +78,9 @@ impl Once {
             .collect();
         let settings = ProbeSettings { operations: Some(operations), ..self.settings };
         settings.check("once").map_err(anyhow::Error::msg)?;
-        let (caller, recorder): (Arc<dyn Caller>, Option<(Arc<Recorder>, PathBuf)>) = match self.api {
+        // The caller, and the recorder to save (with its directory) when recording.
+        type Recording = Option<(Arc<Recorder>, PathBuf)>;
+        let (caller, recorder): (Arc<dyn Caller>, Recording) = match self.api {
             Api::Live(caller) => (caller, None),
             Api::Record(caller, dir) => {
                 let recorder = Arc::new(Recorder::new(caller));

@@ -45,3 +45,58 @@ async fn rust_python_and_javascript_probes_agree() {
     // Not a degenerate data set: the statuses differ in count.
     assert!(expected.windows(2).any(|w| w[0].1 != w[1].1), "{expected:?}");
 }
+
+/// Runs `probe` once with `mode` in its config; answers its stderr (it must fail).
+async fn failing(probe: &Path, mode: &str, sim: &potato_sim::Simulator) -> String {
+    let mut cmd = support::binary();
+    cmd.arg("once").arg(probe).args(["--api-url", &sim.base_url(), "--config", &format!("mode={mode}")]);
+    cmd.env("POTATO_API_TOKEN", sim.token());
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run once")).await.expect("join");
+    assert_eq!(out.status.code(), Some(1), "{mode} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The error line `once` prints (the run's error as the host keeps, logs and shows it).
+fn error_of(stderr: &str) -> &str {
+    stderr.find("error: probe ").map_or(stderr, |i| &stderr[i..])
+}
+
+#[tokio::test]
+async fn a_python_probes_failure_is_reported_in_pythons_words() {
+    let sim = support::simulator().await;
+    let probe = support::python_probe("tests/probes/errors-py", "wit", "errors-py.wasm");
+    // A plain exception: its type and message first, then where it was raised.
+    let stderr = failing(&probe, "exception", &sim).await;
+    let error = error_of(&stderr);
+    assert!(error.starts_with("error: probe errors-py: trapped: ValueError: bad value 42\n"), "{error}");
+    assert!(error.contains("line 9, in fail_deeper"), "{error}");
+    // A type error, the same way.
+    let error = failing(&probe, "type", &sim).await;
+    assert!(error_of(&error).contains("trapped: TypeError: object of type 'int' has no len()"), "{error}");
+    // An API error left uncaught: counted as the API's failure, and said so.
+    let error = failing(&probe, "api", &sim).await;
+    assert!(
+        error_of(&error)
+            .contains("after an API call failed: an API error reached the end of collect uncaught (ApiError_NotFound)"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_javascript_probes_failure_is_reported_in_words_that_say_what_to_do() {
+    let sim = support::simulator().await;
+    let probe = support::js_probe("tests/probes/errors-js/errors.js", "wit", "errors-js.wasm");
+    // componentize-js loses a thrown Error's message: the host says so and how to keep it.
+    for mode in ["exception", "type"] {
+        let error = failing(&probe, mode, &sim).await;
+        assert!(error_of(&error).contains("trapped: collect threw something that is not a string"), "{mode}: {error}");
+    }
+    let error = failing(&probe, "api", &sim).await;
+    assert!(
+        error_of(&error).contains("after an API call failed: collect threw something that is not a string"),
+        "{error}"
+    );
+    // A string thrown is the run's error, as it is.
+    let error = failing(&probe, "string", &sim).await;
+    assert!(error_of(&error).contains("collect returned an error: a plain string"), "{error}");
+}

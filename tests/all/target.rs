@@ -76,44 +76,14 @@ async fn run_shop(caller: Arc<dyn Caller>) -> Result<probe_host::engine::RunOutp
     run_shop_probe(&support::probe("shop"), caller).await
 }
 
-/// The shop probe in Python (tests/probes/shop-py), built with the suite's componentize-py
-/// against the shop probe's generated WIT.
+/// The shop probe in Python (tests/probes/shop-py) and JavaScript (tests/probes/shop-js),
+/// built against the shop probe's generated WIT.
 fn python_shop_probe() -> std::path::PathBuf {
-    // Installs componentize-py (pinned in probes/python/requirements.txt) into target/py-venv.
-    let dir = support::lang_probe("orders-py.wasm").parent().expect("dir").to_path_buf();
-    let out = dir.join("shop-py.wasm");
-    let root = support::repo_root();
-    let status = std::process::Command::new(root.join("target/py-venv/bin/componentize-py"))
-        .arg("-d")
-        .arg(root.join("tests/probes/shop/wit"))
-        .args(["-w", "probe-host:probe/probe@0.1.2", "componentize", "app", "-p"])
-        .arg(root.join("tests/probes/shop-py"))
-        .arg("-o")
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("componentize-py");
-    assert!(status.success(), "building tests/probes/shop-py failed");
-    out
+    support::python_probe("tests/probes/shop-py", "tests/probes/shop/wit", "shop-py.wasm")
 }
 
-/// The shop probe in JavaScript (tests/probes/shop-js), built with the suite's componentize-js
-/// against the shop probe's generated WIT.
 fn js_shop_probe() -> std::path::PathBuf {
-    // Installs componentize-js (pinned in probes/js/package-lock.json) into probes/js.
-    let dir = support::lang_probe("orders-js.wasm").parent().expect("dir").to_path_buf();
-    let out = dir.join("shop-js.wasm");
-    let root = support::repo_root();
-    let status = std::process::Command::new("node")
-        .arg(root.join("probes/js/build.mjs"))
-        .arg(root.join("tests/probes/shop-js/shop.js"))
-        .arg(&out)
-        .arg(root.join("tests/probes/shop/wit"))
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("node");
-    assert!(status.success(), "building tests/probes/shop-js failed");
-    out
+    support::js_probe("tests/probes/shop-js/shop.js", "tests/probes/shop/wit", "shop-js.wasm")
 }
 
 /// Runs the shop probe at `path` once against `caller`.

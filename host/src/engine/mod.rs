@@ -8,6 +8,7 @@
 mod bindings;
 mod epoch;
 mod families;
+mod guest_errors;
 mod imports;
 pub use imports::truncate;
 mod limits;
@@ -415,7 +416,7 @@ impl Probe {
             instance.call_collect(&mut store).await
         };
         let result = tokio::time::timeout(limits.timeout, run).await;
-        let tail = self.forward_output(&output);
+        let (tail, explained) = self.forward_output(&output);
         let state = store.data_mut();
         state.report_dropped_log();
         let api_calls = state.api_calls;
@@ -434,11 +435,17 @@ impl Probe {
                 limits.max_families, limits.max_samples, limits.max_output_bytes
             ))),
             Ok(Err(trap)) => Err(state.halted.take().unwrap_or_else(|| {
-                if tail.is_empty() {
-                    RunError::Trap(root_cause(&trap))
-                } else {
-                    RunError::Trap(format!("{}\nprobe output before the trap:\n{tail}", root_cause(&trap)))
-                }
+                // The language's own words first when its runtime printed them (a Python
+                // exception, an error JavaScript could not pass out), then wasmtime's.
+                let message = match (explained, tail.is_empty()) {
+                    (Some(why), _) => format!("{why}\n(then {})", first_lines(&root_cause(&trap), 1)),
+                    (None, true) => root_cause(&trap),
+                    (None, false) => format!("{}\nprobe output before the trap:\n{tail}", root_cause(&trap)),
+                };
+                let message = crate::status::bounded(&message, MAX_ERROR_BYTES);
+                // However the language surfaced it, a run that fails after a failed API call
+                // is counted as the API's failure.
+                if state.api_failures > 0 { RunError::ApiError(message) } else { RunError::Trap(message) }
             })),
             // An error message is cut at once: the copy the host had to make of it is freed
             // here, and only `MAX_ERROR_BYTES` of it are kept, logged and shown.
@@ -474,7 +481,9 @@ impl Probe {
 
     /// Sends the run's stdout/stderr to the host log and returns its last lines, which say
     /// why a guest trapped (a Rust panic message, a Python traceback) better than the trap.
-    fn forward_output(&self, output: &CapturedOutput) -> String {
+    /// Logs the run's captured output; answers its last lines, and what its language's runtime
+    /// said went wrong when the output has a known shape (see `guest_errors`).
+    fn forward_output(&self, output: &CapturedOutput) -> (String, Option<String>) {
         let (text, dropped) = output.take();
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         for line in &lines {
@@ -483,7 +492,7 @@ impl Probe {
         if dropped > 0 {
             tracing::warn!(probe = %self.name, "dropped {dropped} bytes of output past the {OUTPUT_CAPTURE_BYTES}-byte cap");
         }
-        lines[lines.len().saturating_sub(TRAP_CONTEXT_LINES)..].join("\n")
+        (lines[lines.len().saturating_sub(TRAP_CONTEXT_LINES)..].join("\n"), guest_errors::explain(&text))
     }
 }
 

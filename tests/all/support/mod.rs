@@ -107,6 +107,44 @@ pub fn binary() -> Command {
     cmd
 }
 
+/// A Python probe (the `app.py` in `dir`, relative to the repository) built with the suite's
+/// componentize-py against the WIT in `wit` (relative too), as `target/lang-probes/OUT`.
+pub fn python_probe(dir: &str, wit: &str, out: &str) -> PathBuf {
+    // Installs componentize-py (pinned in probes/python/requirements.txt) into target/py-venv.
+    let wasm = lang_probe("orders-py.wasm").with_file_name(out);
+    let root = repo_root();
+    let status = Command::new(root.join("target/py-venv/bin/componentize-py"))
+        .arg("-d")
+        .arg(root.join(wit))
+        .args(["-w", "probe-host:probe/probe@0.1.2", "componentize", "app", "-p"])
+        .arg(root.join(dir))
+        .arg("-o")
+        .arg(&wasm)
+        .stdout(Stdio::null())
+        .status()
+        .expect("componentize-py");
+    assert!(status.success(), "building {dir} failed");
+    wasm
+}
+
+/// A JavaScript probe (`source`, relative to the repository) built with the suite's
+/// componentize-js against the WIT in `wit` (relative too), as `target/lang-probes/OUT`.
+pub fn js_probe(source: &str, wit: &str, out: &str) -> PathBuf {
+    // Installs componentize-js (pinned in probes/js/package-lock.json) into probes/js.
+    let wasm = lang_probe("orders-js.wasm").with_file_name(out);
+    let root = repo_root();
+    let status = Command::new("node")
+        .arg(root.join("probes/js/build.mjs"))
+        .arg(root.join(source))
+        .arg(&wasm)
+        .arg(root.join(wit))
+        .stderr(Stdio::null())
+        .status()
+        .expect("node");
+    assert!(status.success(), "building {source} failed");
+    wasm
+}
+
 /// The example probes in other languages (`orders-py.wasm`, `orders-js.wasm`), built once per
 /// test binary by their build scripts (which install componentize-py from PyPI and
 /// componentize-js from npm at pinned versions, and skip the build when nothing changed).

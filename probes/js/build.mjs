@@ -12,13 +12,19 @@ if (!source || !out) {
   process.exit(2);
 }
 const here = dirname(fileURLToPath(import.meta.url));
+const outPath = resolve(out);
+const witDir = wit ? resolve(wit) : resolve(here, '../../wit');
+const sourcePath = resolve(source);
+// componentize-js resolves a relative import (`../sdk/probe-sdk.js`) against the working
+// directory as if the source sat one level below it: work from the source's parent.
+process.chdir(dirname(dirname(sourcePath)));
 const { component } = await componentize({
-  sourcePath: resolve(source),
-  witPath: wit ? resolve(wit) : resolve(here, '../../wit'),
+  sourcePath,
+  witPath: witDir,
   worldName: 'probe-host:probe/probe@0.1.2',
   // A probe needs no randomness, clocks or HTTP: leave them out of the component.
   disableFeatures: ['random', 'clocks', 'http', 'fetch-event'],
 });
-await mkdir(dirname(resolve(out)), { recursive: true });
-await writeFile(resolve(out), component);
+await mkdir(dirname(outPath), { recursive: true });
+await writeFile(outPath, component);
 console.error(`wrote ${out} (${component.byteLength} bytes)`);

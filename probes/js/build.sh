@@ -11,9 +11,11 @@ if [ ! -d "$here/node_modules/@bytecodealliance/componentize-js" ]; then
   (cd "$here" && npm ci --silent --no-audit --no-fund)
 fi
 for src in "$here"/*/*.js; do
+  # probes/js/sdk is the SDK the examples import, not a probe.
+  [ "$(basename "$(dirname "$src")")" = sdk ] && continue
   name="$(basename "$src" .js)"
   wasm="$out/$name-js.wasm"
-  if [ -f "$wasm" ] && [ -z "$(find "$(dirname "$src")" "$root/wit" -newer "$wasm" -type f -print -quit)" ]; then
+  if [ -f "$wasm" ] && [ -z "$(find "$(dirname "$src")" "$here/sdk" "$root/wit" -newer "$wasm" -type f -print -quit)" ]; then
     continue
   fi
   node "$here/build.mjs" "$src" "$wasm"

@@ -17,8 +17,9 @@ for app in "$here"/*/app.py; do
   name="$(basename "$dir")"
   wasm="$out/$name-py.wasm"
   # Skip when the component is newer than its sources and the WIT.
-  if [ -f "$wasm" ] && [ -z "$(find "$dir" "$root/wit" -newer "$wasm" -type f -print -quit)" ]; then
+  if [ -f "$wasm" ] && [ -z "$(find "$dir" "$here/sdk" "$root/wit" -newer "$wasm" -type f -print -quit)" ]; then
     continue
   fi
-  "$venv/bin/componentize-py" -d "$root/wit" -w probe-host:probe/probe@0.1.2 componentize app -p "$dir" -o "$wasm" >&2
+  # The SDK (probes/python/sdk/probe_sdk.py) is importable by every example.
+  "$venv/bin/componentize-py" -d "$root/wit" -w probe-host:probe/probe@0.1.2 componentize app -p "$dir" -p "$here/sdk" -o "$wasm" >&2
 done

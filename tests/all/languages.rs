@@ -100,3 +100,32 @@ async fn a_javascript_probes_failure_is_reported_in_words_that_say_what_to_do() 
     let error = failing(&probe, "string", &sim).await;
     assert!(error_of(&error).contains("collect returned an error: a plain string"), "{error}");
 }
+
+#[tokio::test]
+async fn the_sdk_examples_give_the_datas_values_in_python_and_javascript() {
+    let sim = support::simulator().await;
+    let data = Dataset::generate(DEFAULT_SEED);
+    let mut outputs = Vec::new();
+    for probe in ["queues-py.wasm", "queues-js.wasm"] {
+        // Two runs: the second sees what the first kept in scratch.
+        let mut cmd = support::binary();
+        cmd.arg("once").arg(support::lang_probe(probe)).args(["--api-url", &sim.base_url()]);
+        cmd.args(["--runs", "2", "--config", "bounds=100,1000"]).env("POTATO_API_TOKEN", sim.token());
+        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run once")).await.expect("join");
+        assert!(out.status.success(), "{probe}: {}", String::from_utf8_lossy(&out.stderr));
+        outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    assert_eq!(outputs[0], outputs[1], "Python and JavaScript differ");
+    let second = &outputs[0][outputs[0].find("# run 2 of 2\n").expect("two runs")..];
+    let scrape = Scrape::parse(second);
+    for q in &data.queues {
+        assert_eq!(scrape.value("potato_queue_depth", &[("queue", &q.name)]), q.depth as f64);
+    }
+    let ages: Vec<f64> = data.queues.iter().map(|q| q.oldest_message_age_seconds).collect();
+    for (le, bound) in [("100.0", 100.0), ("1000.0", 1000.0), ("+Inf", f64::INFINITY)] {
+        let expected = ages.iter().filter(|a| **a <= bound).count() as f64;
+        assert_eq!(scrape.value("potato_queue_oldest_age_seconds_bucket", &[("le", le)]), expected, "le {le}");
+    }
+    assert_eq!(scrape.value("potato_queue_orders", &[]), data.orders.len() as f64);
+    assert_eq!(scrape.value("potato_queue_probe_runs_total", &[]), 2.0, "the run count kept in scratch");
+}

@@ -34,6 +34,10 @@ impl std::fmt::Display for Lang {
 pub const WIT_BINDGEN: &str = "0.61";
 pub const COMPONENTIZE_PY: &str = "0.25.1";
 pub const COMPONENTIZE_JS: &str = "0.23.0";
+/// The SDKs a Python or JavaScript skeleton is written on, copied into the project.
+const PYTHON_SDK: &str = include_str!("../../../probes/python/sdk/probe_sdk.py");
+const JS_SDK: &str = include_str!("../../../probes/js/sdk/probe-sdk.js");
+
 /// componentize-js imports preview2-shim but declares it only as an optional peer: list it.
 pub const PREVIEW2_SHIM: &str = "0.25.0";
 
@@ -65,7 +69,7 @@ pub fn create(name: &str, lang: Lang, dir: &Path, target: &Generated) -> anyhow:
             ),
         ),
         Lang::Python => (
-            vec![("app.py", python_app(example.as_ref(), name))],
+            vec![("app.py", python_app(example.as_ref(), name)), ("probe_sdk.py", PYTHON_SDK.to_string())],
             format!(
                 "python3 -m venv .venv && .venv/bin/pip install componentize-py=={COMPONENTIZE_PY} && \
                  .venv/bin/componentize-py -d wit -w {} componentize app -o {name}.wasm",
@@ -75,6 +79,7 @@ pub fn create(name: &str, lang: Lang, dir: &Path, target: &Generated) -> anyhow:
         Lang::Js => (
             vec![
                 ("probe.js", js_probe(example.as_ref(), name)),
+                ("probe-sdk.js", JS_SDK.to_string()),
                 ("build.mjs", js_build(name)),
                 ("package.json", js_package(name)),
             ],
@@ -267,39 +272,34 @@ fn python_app(example: Option<&Example>, probe: &str) -> String {
     let Some(e) = example else {
         return format!(
             r#"import wit_world
-from wit_world.imports import metrics
+from probe_sdk import Gauge, collect
 
 
 class WitWorld(wit_world.WitWorld):
+    @collect
     def collect(self):
         # Call the target's functions here: import their interface from wit_world.imports.
-        return [metrics.MetricFamily("{probe}_up", "1 while the probe runs.", None, metrics.MetricType.GAUGE,
-                                     [metrics.Sample([], metrics.SampleValue_Number(1.0))])]
+        return [Gauge("{probe}_up", "1 while the probe runs.").set({{}}, 1)]
 "#,
             probe = snake(probe)
         );
     };
     format!(
         r#"import wit_world
-from componentize_py_types import Err
-from wit_world.imports import metrics, {module}
+from probe_sdk import Gauge, api, collect
+from wit_world.imports import {module}
 
 
 class WitWorld(wit_world.WitWorld):
+    @collect
     def collect(self):
-        try:
-            items = {module}.{function}()
-        except Err as e:
-            raise Err(f"{wit_function}: {{e.value}}")
-        samples = [
-            metrics.Sample([metrics.Label("{label}", item.{label})], metrics.SampleValue_Number(float(item.{value})))
-            for item in items
-        ]
-        return [metrics.MetricFamily("{metric}", "{help}", None, metrics.MetricType.GAUGE, samples)]
+        family = Gauge("{metric}", "{help}")
+        for item in api({module}.{function}):
+            family.set({{"{label}": item.{label}}}, item.{value})
+        return [family]
 "#,
         module = e.python_module(),
         function = snake(&e.function),
-        wit_function = e.function,
         label = snake(&e.label),
         value = snake(&e.value),
         metric = e.metric,
@@ -310,35 +310,30 @@ class WitWorld(wit_world.WitWorld):
 fn js_probe(example: Option<&Example>, probe: &str) -> String {
     let Some(e) = example else {
         return format!(
-            r#"// Import the target's functions here, from the interfaces in wit/deps.
+            r#"import {{ gauge, run }} from './probe-sdk.js';
+// Import the target's functions here, from the interfaces in wit/deps.
+
 export function collect() {{
-  return [{{ name: '{probe}_up', help: '1 while the probe runs.', unit: undefined, metricType: 'gauge',
-             samples: [{{ labels: [], value: {{ tag: 'number', val: 1 }} }}] }}];
+  return run(() => [gauge('{probe}_up', '1 while the probe runs.').set({{}}, 1)]);
 }}
 "#,
             probe = snake(probe)
         );
     };
     format!(
-        r#"import {{ {function} }} from '{import}';
+        r#"import {{ gauge, run }} from './probe-sdk.js';
+import {{ {function} }} from '{import}';
 
 export function collect() {{
-  let items;
-  try {{
-    items = {function}();
-  }} catch (e) {{
-    throw `{wit_function}: ${{JSON.stringify(e.payload ?? String(e), (_, v) => (typeof v === 'bigint' ? String(v) : v))}}`;
-  }}
-  const samples = items.map((item) => ({{
-    labels: [{{ name: '{label}', value: item.{label_js} }}],
-    value: {{ tag: 'number', val: Number(item.{value_js}) }},
-  }}));
-  return [{{ name: '{metric}', help: '{help}', unit: undefined, metricType: 'gauge', samples }}];
+  return run(() => {{
+    const family = gauge('{metric}', '{help}');
+    for (const item of {function}()) family.set({{ {label}: item.{label_js} }}, item.{value_js});
+    return [family];
+  }});
 }}
 "#,
         function = camel(&e.function),
         import = e.import,
-        wit_function = e.function,
         label = snake(&e.label),
         label_js = camel(&e.label),
         value_js = camel(&e.value),

@@ -102,7 +102,7 @@ async fn a_javascript_probes_failure_is_reported_in_words_that_say_what_to_do() 
 }
 
 #[tokio::test]
-async fn the_sdk_examples_give_the_datas_values_in_python_and_javascript() {
+async fn the_sdk_examples_give_the_datas_values_in_rust_python_and_javascript() {
     let sim = support::simulator().await;
     let data = Dataset::generate(DEFAULT_SEED);
     let mut outputs = Vec::new();
@@ -116,8 +116,16 @@ async fn the_sdk_examples_give_the_datas_values_in_python_and_javascript() {
         outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     assert_eq!(outputs[0], outputs[1], "Python and JavaScript differ");
-    let second = &outputs[0][outputs[0].find("# run 2 of 2\n").expect("two runs")..];
-    let scrape = Scrape::parse(second);
+    let second = |output: &str| Scrape::parse(&output[output.find("# run 2 of 2\n").expect("two runs")..]);
+    let scrape = second(&outputs[0]);
+    // Rust's SDK orders series by their labels, so compare what the samples say.
+    let mut cmd = support::binary();
+    cmd.arg("once").arg(support::probe("queues")).args(["--api-url", &sim.base_url()]);
+    cmd.args(["--runs", "2", "--config", "bounds=100,1000"]).env("POTATO_API_TOKEN", sim.token());
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run once")).await.expect("join");
+    assert!(out.status.success(), "queues (Rust): {}", String::from_utf8_lossy(&out.stderr));
+    let rust = second(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(rust.samples, scrape.samples, "Rust and Python differ");
     for q in &data.queues {
         assert_eq!(scrape.value("potato_queue_depth", &[("queue", &q.name)]), q.depth as f64);
     }

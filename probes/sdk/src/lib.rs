@@ -76,6 +76,12 @@ pub mod config {
     }
 }
 
+/// A few bytes kept by the host between runs of this probe (`get`, `set`, `remove`, `keys`):
+/// empty after a restart or reload.
+pub mod scratch {
+    pub use crate::bindings::probe_host::probe::scratch::{get, keys, remove, set};
+}
+
 /// Logging into the host's log, tagged with the probe's name.
 pub mod log {
     use crate::bindings::probe_host::probe::log::{Level, log};

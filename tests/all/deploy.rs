@@ -38,7 +38,7 @@ async fn run_like_the_container(args: &[String], sim: &potato_sim::Simulator) ->
     let running = Running(child, url.to_string());
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let ready = reqwest::get(format!("{}/readyz", running.1)).await.map(|r| r.status().as_u16()).ok();
+        let ready = support::http().get(format!("{}/readyz", running.1)).send().await.map(|r| r.status().as_u16()).ok();
         if ready == Some(200) {
             return running;
         }
@@ -205,7 +205,7 @@ async fn the_kubernetes_manifests_match_the_binary() {
             .collect();
         let host = run_like_the_container(&args, &sim).await;
         for probe_path in ["/healthz", "/readyz", "/metrics"] {
-            let status = reqwest::get(format!("{}{probe_path}", host.1)).await.expect("GET").status();
+            let status = support::http().get(format!("{}{probe_path}", host.1)).send().await.expect("GET").status();
             assert_eq!(status.as_u16(), 200, "{what}: {probe_path}");
         }
     }

@@ -25,6 +25,7 @@ pub mod errors;
 pub mod exposition;
 pub mod logging;
 pub mod model;
+pub mod outcome;
 pub mod probe;
 pub mod reload;
 pub mod scheduler;

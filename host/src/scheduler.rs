@@ -2,6 +2,7 @@
 //! overlap (the task awaits each run), and each run is bounded by its timeout.
 
 use crate::engine::{Probe, RunContext, RunLimits, Scratch};
+use crate::outcome::RunOutcome;
 use crate::probe::ProbeSpec;
 use crate::status::{MAX_MESSAGE_BYTES, ProbeSlot, bounded};
 use crate::validate::{OutputLimits, validate};
@@ -78,7 +79,7 @@ pub async fn run_once(probe: &Probe, spec: &ProbeSpec, slot: &ProbeSlot, scratch
                 true
             }
             Err(invalid) => {
-                fail(slot, "invalid_output", &format!("invalid output: {invalid}"), elapsed);
+                fail(slot, RunOutcome::InvalidOutput, &format!("invalid output: {invalid}"), elapsed);
                 false
             }
         },
@@ -91,7 +92,7 @@ pub async fn run_once(probe: &Probe, spec: &ProbeSpec, slot: &ProbeSlot, scratch
 
 /// Logs and records a failed run. What the probe controls in the message (its error text, a
 /// label value) is cut to [`MAX_MESSAGE_BYTES`] before it reaches either.
-fn fail(slot: &ProbeSlot, result: &'static str, message: &str, elapsed: Duration) {
+fn fail(slot: &ProbeSlot, result: RunOutcome, message: &str, elapsed: Duration) {
     let message = bounded(message, MAX_MESSAGE_BYTES);
     tracing::warn!(probe = %slot.name, "run failed ({result}): {message}");
     slot.record_failure(result, message, elapsed);

@@ -4,13 +4,10 @@
 
 use crate::exposition::Chunk;
 use crate::model::MetricFamily;
+use crate::outcome::RunOutcome;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
-
-/// The bounded set of run outcomes, used as the `result` label.
-pub const RESULTS: [&str; 9] =
-    ["success", "timeout", "cpu", "memory", "trap", "api_limit", "api_error", "probe_error", "invalid_output"];
 
 /// Bytes of a message kept in a probe's status (and shown on `/`, and logged): a probe's own
 /// error text is cut to [`crate::engine::MAX_ERROR_BYTES`] first, this leaves room for the
@@ -65,7 +62,7 @@ pub struct ProbeStatus {
     /// For each of `families`, the series names it claims ([`MetricFamily::claimed_names`]):
     /// worked out once per run, so scrapes check collisions without allocating.
     pub claimed: Option<Arc<Vec<Vec<String>>>>,
-    pub runs: BTreeMap<&'static str, u64>,
+    pub runs: BTreeMap<RunOutcome, u64>,
     /// Why the last run failed, cut to [`MAX_MESSAGE_BYTES`]. Shared, not copied, by readers.
     pub last_error: Option<Arc<str>>,
     pub last_duration: Option<Duration>,
@@ -93,7 +90,7 @@ impl ProbeStatus {
 
 impl ProbeSlot {
     pub fn new(name: &str, source: &str, interval: Duration) -> Self {
-        let status = ProbeStatus { runs: RESULTS.iter().map(|r| (*r, 0)).collect(), ..ProbeStatus::default() };
+        let status = ProbeStatus { runs: RunOutcome::ALL.iter().map(|r| (*r, 0)).collect(), ..ProbeStatus::default() };
         Self {
             name: name.into(),
             source: source.into(),
@@ -192,12 +189,11 @@ impl ProbeSlot {
         s.last_success = Some(SystemTime::now());
         s.last_api_calls = api_calls;
         s.consecutive_failures = 0;
-        *s.runs.entry("success").or_default() += 1;
+        *s.runs.entry(RunOutcome::Success).or_default() += 1;
     }
 
-    /// `result` must be one of [`RESULTS`].
-    pub fn record_failure(&self, result: &'static str, message: String, duration: Duration) {
-        debug_assert!(RESULTS.contains(&result));
+    /// Records a failed run (`result` is how it failed; not [`RunOutcome::Success`]).
+    pub fn record_failure(&self, result: RunOutcome, message: String, duration: Duration) {
         let mut s = self.lock();
         s.families = None;
         s.claimed = None;

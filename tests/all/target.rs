@@ -223,7 +223,7 @@ async fn over_http_every_function_reaches_a_real_server_through_the_access_layer
     // Refused credentials reach the probe as `unauthorized`.
     let wrong = PotatoApi::new(&ApiSettings::new(shop.base_url(), Some("wrong".into()))).expect("client");
     let err = run_shop(Arc::new(HttpCaller::new(wrong, &api))).await.expect_err("refused");
-    assert_eq!(err.kind(), "api_error");
+    assert_eq!(err.kind().label(), "api_error");
     assert!(err.to_string().contains("get-ping: ApiError::Unauthorized(\"who are you\")"), "{err}");
 }
 

@@ -21,6 +21,7 @@ pub mod values;
 pub use target::{CallFuture, Caller, NoApi, Target};
 
 use crate::model::MetricFamily;
+use crate::outcome::RunOutcome;
 use bindings::ProbePre;
 use epoch::EpochTicker;
 use output::CapturedOutput;
@@ -93,17 +94,17 @@ pub enum RunError {
 }
 
 impl RunError {
-    /// A short, fixed name for the failure kind (for metric labels).
-    pub fn kind(&self) -> &'static str {
+    /// The run's outcome (the `result` label).
+    pub fn kind(&self) -> RunOutcome {
         match self {
-            RunError::Timeout(_) => "timeout",
-            RunError::Cpu(_) => "cpu",
-            RunError::Memory(_) => "memory",
-            RunError::Trap(_) => "trap",
-            RunError::ApiLimit(_) => "api_limit",
-            RunError::ApiError(_) => "api_error",
-            RunError::ProbeError(_) => "probe_error",
-            RunError::InvalidOutput(_) => "invalid_output",
+            RunError::Timeout(_) => RunOutcome::Timeout,
+            RunError::Cpu(_) => RunOutcome::Cpu,
+            RunError::Memory(_) => RunOutcome::Memory,
+            RunError::Trap(_) => RunOutcome::Trap,
+            RunError::ApiLimit(_) => RunOutcome::ApiLimit,
+            RunError::ApiError(_) => RunOutcome::ApiError,
+            RunError::ProbeError(_) => RunOutcome::ProbeError,
+            RunError::InvalidOutput(_) => RunOutcome::InvalidOutput,
         }
     }
 }

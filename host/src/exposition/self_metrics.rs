@@ -71,7 +71,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
         up.push(&probe, if status.up() { 1.0 } else { 0.0 });
         loaded.push(&probe, if status.load_error.is_none() { 1.0 } else { 0.0 });
         for (result, n) in &status.runs {
-            runs.push(&[("probe", slot.name.as_str()), ("result", result)], *n as f64);
+            runs.push(&[("probe", slot.name.as_str()), ("result", result.label())], *n as f64);
         }
         if let Some(d) = status.load_duration {
             load.push(&probe, d.as_secs_f64());

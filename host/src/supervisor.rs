@@ -181,14 +181,14 @@ async fn update(
     spec: ProbeSpec,
     old: Option<Running>,
     placeholder: Arc<ProbeSlot>,
-    fetched: Result<Fetched, String>,
+    fetched: Result<Fetched, crate::sources::SourceError>,
     started: Instant,
     engine: &Arc<Engine>,
     compiled: &Compiled,
 ) -> Running {
     let fetched = match fetched {
         Ok(f) => f,
-        Err(error) => return refuse(Desired::Spec(spec), old, placeholder, error),
+        Err(error) => return refuse(Desired::Spec(spec), old, placeholder, error.to_string()),
     };
     let warning = fetched.warning.clone();
     let running = take(spec, old, placeholder, fetched, started, engine, compiled).await;

@@ -57,7 +57,7 @@ impl Desired {
 ///
 /// # Errors
 /// When a source is malformed or no name can be derived from it.
-pub fn specs_from_config(config: &Config, base_dir: &Path) -> Result<Vec<ProbeSpec>, String> {
+pub fn specs_from_config(config: &Config, base_dir: &Path) -> Result<Vec<ProbeSpec>, crate::sources::SourceError> {
     let mut specs = Vec::new();
     for p in &config.probes {
         let source = Source::parse(&p.source, base_dir)?;

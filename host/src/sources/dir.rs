@@ -31,7 +31,7 @@ fn entry(path: PathBuf, defaults: &ProbeSettings) -> Desired {
     let source = Source::File(path.clone());
     let name = match source.default_name() {
         Ok(name) => name,
-        Err(error) => return Desired::Broken { name: path.display().to_string(), source, error },
+        Err(error) => return Desired::Broken { name: path.display().to_string(), source, error: error.to_string() },
     };
     let sidecar = path.with_extension("toml");
     match read_sidecar(&sidecar, defaults) {

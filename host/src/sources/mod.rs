@@ -26,20 +26,38 @@ pub enum Source {
     Oci(OciRef),
 }
 
+/// Why a probe's source could not be used: which source, and why.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SourceError {
+    /// The source text is not a path, `file://` or `oci://` reference.
+    #[error("probe source {text:?}: {reason}")]
+    Reference { text: String, reason: String },
+    /// No name can be derived from the source (give the probe one).
+    #[error("cannot derive a probe name from {0}")]
+    NoName(String),
+    /// A file could not be read.
+    #[error("cannot read probe {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    /// A registry could not be reached, refused, or answered with something unusable.
+    #[error("probe oci://{reference}: {reason}")]
+    Registry { reference: String, reason: String },
+}
+
 impl Source {
     /// `oci://REGISTRY/REPO:TAG`, `oci://REGISTRY/REPO@sha256:…`, `file:///path`, or a path
     /// (relative ones are taken from `base_dir`, the config file's directory).
     ///
     /// # Errors
-    /// A message naming the source when the scheme is unknown or the reference malformed.
-    pub fn parse(text: &str, base_dir: &Path) -> Result<Self, String> {
+    /// [`SourceError::Reference`] when the scheme is unknown or the reference malformed.
+    pub fn parse(text: &str, base_dir: &Path) -> Result<Self, SourceError> {
+        let bad = |reason: String| SourceError::Reference { text: text.into(), reason };
         if let Some(rest) = text.strip_prefix("oci://") {
-            return OciRef::parse(rest).map(Source::Oci).map_err(|e| format!("probe source {text:?}: {e}"));
+            return OciRef::parse(rest).map(Source::Oci).map_err(bad);
         }
         let path = match text.strip_prefix("file://") {
             Some(rest) => PathBuf::from(rest),
             None if text.contains("://") => {
-                return Err(format!("probe source {text:?}: use a path, file://PATH or oci://REGISTRY/REPO:TAG"));
+                return Err(bad("use a path, file://PATH or oci://REGISTRY/REPO:TAG".into()));
             }
             None => PathBuf::from(text),
         };
@@ -50,13 +68,13 @@ impl Source {
     /// the repository's last path segment.
     ///
     /// # Errors
-    /// When no usable name can be derived.
-    pub fn default_name(&self) -> Result<String, String> {
+    /// [`SourceError::NoName`] when no usable name can be derived.
+    pub fn default_name(&self) -> Result<String, SourceError> {
         let name = match self {
             Source::File(path) => path.file_stem().and_then(|s| s.to_str()).map(str::to_string),
             Source::Oci(r) => r.repository.rsplit('/').next().map(str::to_string),
         };
-        name.filter(|n| !n.is_empty()).ok_or_else(|| format!("cannot derive a probe name from {self}"))
+        name.filter(|n| !n.is_empty()).ok_or_else(|| SourceError::NoName(self.to_string()))
     }
 }
 
@@ -116,15 +134,18 @@ impl Sources {
     /// The component's bytes now.
     ///
     /// # Errors
-    /// A message naming the source and the cause.
-    pub async fn fetch(&self, source: &Source) -> Result<Fetched, String> {
+    /// [`SourceError::Read`] or [`SourceError::Registry`], naming the source and the cause.
+    pub async fn fetch(&self, source: &Source) -> Result<Fetched, SourceError> {
         match source {
             Source::File(path) => {
-                let bytes =
-                    tokio::fs::read(path).await.map_err(|e| format!("cannot read probe {}: {e}", path.display()))?;
+                let bytes = tokio::fs::read(path)
+                    .await
+                    .map_err(|e| SourceError::Read { path: path.clone(), reason: e.to_string() })?;
                 Ok(Fetched::new(bytes))
             }
-            Source::Oci(r) => self.oci.pull(r).await.map_err(|e| format!("probe oci://{r}: {e}")),
+            Source::Oci(r) => {
+                self.oci.pull(r).await.map_err(|reason| SourceError::Registry { reference: r.to_string(), reason })
+            }
         }
     }
 }

@@ -61,7 +61,7 @@ impl Drop for RunningHost {
 pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     // First of all: from here on a SIGHUP asks for a reload instead of ending the process.
     let hangup = reload::hangup_signal();
-    let desired = reload::desired(&settings.probes, settings.config.as_ref()).map_err(anyhow::Error::msg)?;
+    let desired = reload::desired(&settings.probes, settings.config.as_ref())?;
     let max_memory = desired
         .iter()
         .filter_map(|d| match d {

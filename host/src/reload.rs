@@ -22,14 +22,29 @@ const DEBOUNCE: Duration = Duration::from_millis(500);
 pub type ReloadRequest = oneshot::Sender<ReloadOutcome>;
 
 /// How a requested reload went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum ReloadOutcome {
     /// Applied; the settings named changed too, and take effect only after a restart.
     Applied { restart_needed: Vec<&'static str> },
     /// The new configuration was rejected (the reason names the file); the running one stays.
-    Rejected(String),
+    Rejected(ReloadError),
     /// The first load of the probes is still under way (a slow registry, a cold compile).
     Starting,
+}
+
+/// Why a set of probes could not be worked out (at start, or for a reload, which then keeps
+/// what runs): each names the file or the probes at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The configuration file could not be read or is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A `[[probes]]` entry's source is unusable.
+    #[error("{path}: {error}")]
+    Entry { path: std::path::PathBuf, error: crate::sources::SourceError },
+    /// Two probes share a name.
+    #[error(transparent)]
+    DuplicateName(#[from] probe::DuplicateName),
 }
 
 /// SIGHUP, listened for from the moment this is called: a signal that arrives while the first
@@ -99,7 +114,7 @@ impl Reloader {
         }
     }
 
-    fn desired(&self, config: Option<&Config>) -> Result<Vec<Desired>, String> {
+    fn desired(&self, config: Option<&Config>) -> Result<Vec<Desired>, ReloadError> {
         desired(&self.sources, config)
     }
 
@@ -144,9 +159,9 @@ impl Reloader {
         }
     }
 
-    async fn try_reload_config(&self) -> Result<Vec<&'static str>, String> {
+    async fn try_reload_config(&self) -> Result<Vec<&'static str>, ReloadError> {
         let new = match &self.sources.config_path {
-            Some(path) => Some(Config::load(path).map_err(|e| e.to_string())?),
+            Some(path) => Some(Config::load(path)?),
             None => None,
         };
         let desired = self.desired(new.as_ref())?;
@@ -263,11 +278,12 @@ async fn poll_timer(period: Duration) -> tokio::time::Interval {
 ///
 /// # Errors
 /// When the configuration's entries are unusable or two probes share a name.
-pub fn desired(from: &ProbeSources, config: Option<&Config>) -> Result<Vec<Desired>, String> {
+pub fn desired(from: &ProbeSources, config: Option<&Config>) -> Result<Vec<Desired>, ReloadError> {
     let mut desired: Vec<Desired> = Vec::new();
     if let (Some(c), Some(path)) = (config, &from.config_path) {
         let base = path.parent().unwrap_or(Path::new("."));
-        let specs = probe::specs_from_config(c, base).map_err(|e| format!("{}: {e}", path.display()))?;
+        let specs =
+            probe::specs_from_config(c, base).map_err(|error| ReloadError::Entry { path: path.clone(), error })?;
         desired.extend(specs.into_iter().map(Desired::Spec));
     }
     if let Some(dir) = &from.probes_dir {

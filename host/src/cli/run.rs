@@ -57,7 +57,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         oci_poll_interval: config.as_ref().map_or_else(|| OciConfig::default().poll_interval, |c| c.oci.poll_interval),
     };
     // Checked here too, so an unusable set of probes is an error at start (exit 1).
-    let desired = crate::reload::desired(&probes, config.as_ref()).map_err(anyhow::Error::msg)?;
+    let desired = crate::reload::desired(&probes, config.as_ref())?;
     if let Some(shard) = args.shard {
         tracing::info!("shard {}/{}: running {} probes", shard.index, shard.count, desired.len());
     }

@@ -75,21 +75,29 @@ pub fn specs_from_config(config: &Config, base_dir: &Path) -> Result<Vec<ProbeSp
     Ok(specs)
 }
 
+/// Two probes with one name: the name and both sources.
+#[derive(Debug, thiserror::Error)]
+#[error("two probes are named {name:?} ({first} and {second}); give one a `name` in the config")]
+pub struct DuplicateName {
+    pub name: String,
+    pub first: String,
+    pub second: String,
+}
+
 /// Rejects two probes with one name: their series and self-metrics would be indistinguishable.
 ///
 /// # Errors
-/// Names the duplicated probe and both sources.
-pub fn check_unique_names(desired: &[Desired]) -> Result<(), String> {
+/// [`DuplicateName`], naming the probe and both sources.
+pub fn check_unique_names(desired: &[Desired]) -> Result<(), DuplicateName> {
     let mut seen: HashSet<&str> = HashSet::new();
     for d in desired {
         if !seen.insert(d.name()) {
             let first = desired.iter().find(|o| o.name() == d.name()).map(|o| o.source().to_string());
-            return Err(format!(
-                "two probes are named {:?} ({} and {}); give one a `name` in the config",
-                d.name(),
-                first.unwrap_or_default(),
-                d.source()
-            ));
+            return Err(DuplicateName {
+                name: d.name().to_string(),
+                first: first.unwrap_or_default(),
+                second: d.source().to_string(),
+            });
         }
     }
     Ok(())

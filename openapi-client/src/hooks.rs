@@ -19,6 +19,29 @@ pub const BODY_TOO_LARGE: &str = "response body too large";
 /// Prefix of the error message when no token could be had (an [`Error::Custom`]).
 pub const NO_CREDENTIALS: &str = "no API token";
 
+/// Why the hooks refused a request or a response. progenitor passes a hook's error on only as
+/// text (`Error::Custom`), so it is read back from that text here, where the text is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The response body was over the cap ([`BODY_TOO_LARGE`]).
+    BodyTooLarge,
+    /// No credentials could be had for the request ([`NO_CREDENTIALS`]).
+    NoCredentials,
+}
+
+impl Refusal {
+    /// The refusal a `Custom` error's text reports, if it is one of the hooks'.
+    pub fn of(message: &str) -> Option<Self> {
+        if message.starts_with(BODY_TOO_LARGE) {
+            Some(Refusal::BodyTooLarge)
+        } else if message.starts_with(NO_CREDENTIALS) {
+            Some(Refusal::NoCredentials)
+        } else {
+            None
+        }
+    }
+}
+
 const MARKER: &str = "x-probe-host-body-too-large";
 
 impl ClientHooks<crate::ClientContext> for Client {

@@ -22,7 +22,7 @@ pub mod wit;
 
 pub use context::{BoxFuture, ClientContext, Credentials, Observer, Outcome};
 pub use generated::*;
-pub use hooks::{BODY_TOO_LARGE, NO_CREDENTIALS};
+pub use hooks::{BODY_TOO_LARGE, NO_CREDENTIALS, Refusal};
 
 /// The OpenAPI document this client was generated from, for tools that serve or inspect it.
 pub const OPENAPI_DOCUMENT: &str = include_str!("../potato-api.yaml");

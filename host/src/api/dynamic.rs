@@ -143,8 +143,11 @@ fn from_send_error(e: progenitor_client::Error<()>) -> ApiError {
     use progenitor_client::Error as E;
     match e {
         E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => from_reqwest(&e),
-        E::Custom(msg) if msg.starts_with(potato_api_client::BODY_TOO_LARGE) => ApiError::InvalidResponse(msg),
-        E::Custom(msg) if msg.starts_with(potato_api_client::NO_CREDENTIALS) => ApiError::Unauthorized(msg),
+        E::Custom(msg) => match potato_api_client::Refusal::of(&msg) {
+            Some(potato_api_client::Refusal::BodyTooLarge) => ApiError::InvalidResponse(msg),
+            Some(potato_api_client::Refusal::NoCredentials) => ApiError::Unauthorized(msg),
+            None => invalid_request(msg),
+        },
         other => invalid_request(other.to_string()),
     }
 }

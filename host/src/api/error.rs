@@ -1,7 +1,6 @@
 //! Mapping of every way a call can fail to the small set of cases a probe can act on.
 
 use crate::errors::error_chain;
-use potato_api_client::types;
 use reqwest::StatusCode;
 
 /// Why a call of the target API failed. Mirrors the generated `api-error` variant. (Serialized
@@ -29,39 +28,6 @@ pub enum ApiError {
 
 /// When a 429 carries no usable `Retry-After`, ask the probe to wait this long.
 const DEFAULT_RETRY_AFTER_SECS: u32 = 1;
-
-impl From<progenitor_client::Error<types::Error>> for ApiError {
-    fn from(err: progenitor_client::Error<types::Error>) -> Self {
-        use progenitor_client::Error as E;
-        match err {
-            E::ErrorResponse(resp) => {
-                let status = resp.status();
-                let retry_after = retry_after(resp.headers());
-                let body = resp.into_inner();
-                from_status(status, body.code, body.message, retry_after)
-            }
-            E::UnexpectedResponse(resp) => {
-                let status = resp.status();
-                let retry_after = retry_after(resp.headers());
-                let reason = status.canonical_reason().unwrap_or("unexpected status").to_string();
-                if status.is_success() {
-                    ApiError::InvalidResponse(format!("undocumented status {status}"))
-                } else {
-                    from_status(status, String::new(), reason, retry_after)
-                }
-            }
-            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => from_reqwest(&e),
-            E::InvalidResponsePayload(_, e) => {
-                ApiError::InvalidResponse(format!("body does not match the schema: {e}"))
-            }
-            E::Custom(msg) if msg.starts_with(potato_api_client::BODY_TOO_LARGE) => ApiError::InvalidResponse(msg),
-            E::Custom(msg) if msg.starts_with(potato_api_client::NO_CREDENTIALS) => ApiError::Unauthorized(msg),
-            E::InvalidRequest(msg) | E::Custom(msg) => {
-                ApiError::Client { status: 0, code: "invalid_request".into(), message: msg }
-            }
-        }
-    }
-}
 
 pub(crate) fn from_status(status: StatusCode, code: String, message: String, retry_after: Option<u32>) -> ApiError {
     let n = status.as_u16();

@@ -5,15 +5,15 @@ use crate::engine::Inspection;
 use potato_api_client::wit::model::Api;
 use std::fmt::Write;
 
-/// The host's own interfaces, with the versions it accepts.
-const HOST: (&str, &[&str], &str) = ("probe-host:probe", &["metrics", "log", "config", "scratch"], "0.1");
+/// The host's own package and interfaces (their versions: the world's, [`crate::engine::WORLD`]).
+const HOST: (&str, &[&str]) = ("probe-host:probe", &["metrics", "log", "config", "scratch"]);
 
 /// The report for one component against a host serving `target`, and whether it fits.
 pub fn report(file: &str, inspection: &Inspection, target: &Api) -> (String, bool) {
     let (package, version) = target.package.split_once('@').unwrap_or((&target.package, ""));
     let interfaces = ["types", target.interface.as_str()];
     let provided: [(&str, &[&str], String); 2] =
-        [(package, &interfaces, compatible_versions(version)), (HOST.0, HOST.1, HOST.2.to_string())];
+        [(package, &interfaces, compatible_versions(version)), (HOST.0, HOST.1, compatible_versions(world_version()))];
     let mut out = String::new();
     let _ = writeln!(out, "{file}:");
     let mut built_against: Vec<String> = Vec::new();
@@ -90,6 +90,11 @@ fn split(name: &str) -> (&str, &str, Option<&str>) {
         Some((package, interface)) => (package, interface, version),
         None => (path, "", version),
     }
+}
+
+/// The world's version (`0.1.2` of `probe-host:probe/probe@0.1.2`).
+fn world_version() -> &'static str {
+    crate::engine::WORLD.rsplit_once('@').map_or("", |(_, v)| v)
 }
 
 /// The series of versions a package at `version` links with, as wasmtime matches them:

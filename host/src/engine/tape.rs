@@ -7,6 +7,7 @@
 
 use super::values::Schema;
 use potato_api_client::wit::model::{Ty, TypeKind};
+use std::sync::{Arc, Mutex, PoisonError};
 use wasmtime::component::Val;
 
 /// One scalar, or the shape of what follows (`Len`, `Case`, `None`/`Some`).
@@ -205,6 +206,60 @@ impl Tape {
     }
 }
 
+/// Tapes of bodies read lately, by function and body, within a budget of bytes for all of
+/// them together. A body is known by its `Arc` (the caller hands out the same one for a cached
+/// answer): a hit is a pointer comparison.
+#[derive(Debug)]
+pub struct Kept {
+    budget: usize,
+    entries: Mutex<Vec<Entry>>,
+}
+
+/// A function's name, the body it read, and the tape of what it read.
+type Entry = (String, Arc<[u8]>, Arc<Tape>);
+
+impl Kept {
+    pub fn new(budget: usize) -> Self {
+        Self { budget, entries: Mutex::new(Vec::new()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The tape `function` made of these very bytes, if kept. Entries whose bodies only this
+    /// cache still holds are forgotten first: the caller let them go, so they can never be
+    /// handed out again.
+    pub fn get(&self, function: &str, bytes: &Arc<[u8]>) -> Option<Arc<Tape>> {
+        let mut entries = self.lock();
+        entries.retain(|(_, body, _)| Arc::strong_count(body) > 1);
+        entries.iter().find(|(f, b, _)| Arc::ptr_eq(b, bytes) && f == function).map(|(_, _, t)| t.clone())
+    }
+
+    /// Keeps `tape` for `function` and `bytes` when it fits the budget with what is kept;
+    /// answers whether it was kept. Nothing kept is pushed out for it: when more bodies cycle
+    /// through than fit, the first ones stay fast and the rest are read as if nothing were
+    /// kept, without paying for a tape that would be dropped before its next use.
+    pub fn keep(&self, function: &str, bytes: Arc<[u8]>, tape: Tape) -> bool {
+        let mut entries = self.lock();
+        if entries.iter().any(|(f, b, _)| Arc::ptr_eq(b, &bytes) && f == function) {
+            return false;
+        }
+        let kept: usize = entries.iter().map(|(_, _, t)| t.size()).sum();
+        if kept + tape.size() > self.budget {
+            return false;
+        }
+        entries.push((function.to_string(), bytes, Arc::new(tape)));
+        true
+    }
+
+    /// Bytes of tapes kept now.
+    #[cfg(test)]
+    fn size(&self) -> usize {
+        self.lock().iter().map(|(_, _, t)| t.size()).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +286,35 @@ mod tests {
         assert!(tape.size() < body.len() * 2, "a tape of {} bytes for a body of {}", tape.size(), body.len());
         // A value of another shape is not kept.
         assert!(Tape::of(&schema, &Ty::Named("silo".into()), &val).is_none());
+    }
+
+    #[test]
+    fn what_is_kept_stays_within_its_budget_and_goes_with_its_body() {
+        let potato = potato_api_client::wit::potato().unwrap();
+        let schema = Schema::new(&potato.api);
+        let ty = Ty::List(Box::new(Ty::String));
+        let tape = |n: usize| {
+            let val = Val::List((0..n).map(|i| Val::String(format!("item {i}"))).collect());
+            Tape::of(&schema, &ty, &val).unwrap()
+        };
+        let one = tape(100).size();
+        let kept = Kept::new(one * 3);
+        // The caller's cache holds the bodies (a second reference each).
+        let bodies: Vec<Arc<[u8]>> = (0..5).map(|i| Arc::from(vec![i as u8; 8])).collect();
+        let held: Vec<Arc<[u8]>> = bodies.clone();
+        let admitted = bodies.iter().filter(|b| kept.keep("f", Arc::clone(b), tape(100))).count();
+        assert_eq!(admitted, 3, "as many as fit, the rest refused");
+        assert!(kept.size() <= one * 3);
+        assert!(kept.get("f", &bodies[0]).is_some());
+        assert!(kept.get("g", &bodies[0]).is_none(), "the same bytes read by another function are not its");
+        assert!(kept.get("f", &bodies[4]).is_none(), "refused, not kept");
+        // The caller lets a body go: its tape goes too, and makes room.
+        drop(held);
+        drop(bodies);
+        let fresh: Arc<[u8]> = Arc::from(vec![9u8; 8]);
+        let _cache = Arc::clone(&fresh);
+        assert!(kept.get("f", &fresh).is_none());
+        assert_eq!(kept.size(), 0, "tapes of bodies nobody holds are forgotten");
+        assert!(kept.keep("f", fresh, tape(100)));
     }
 }

@@ -5,7 +5,7 @@
 //! ([`super::values`]). The engine knows no operation names: they all come from the document.
 
 use super::state::RunState;
-use super::tape::Tape;
+use super::tape::{Kept, Tape};
 use super::values::{self, Schema};
 use crate::api::ApiError;
 use potato_api_client::wit::model::{Api, Function, Pager};
@@ -69,14 +69,11 @@ struct Served {
     caller: Arc<dyn Caller>,
     /// Bodies read lately by any function, and their values: a cached answer (the same bytes)
     /// is not parsed again. Shared by all the target's functions, so one budget bounds them.
-    read_lately: Arc<ReadLately>,
+    read_lately: Arc<Kept>,
 }
 
-/// `(function, body, value)` entries, see [`REUSE_MAX_BYTES`].
-type ReadLately = std::sync::Mutex<Vec<(String, Arc<[u8]>, Arc<Tape>)>>;
-
 impl Served {
-    fn new(function: &Function, schema: &Arc<Schema>, caller: &Arc<dyn Caller>, lately: &Arc<ReadLately>) -> Self {
+    fn new(function: &Function, schema: &Arc<Schema>, caller: &Arc<dyn Caller>, lately: &Arc<Kept>) -> Self {
         Self {
             function: function.clone(),
             operation: function.operation_id.clone().unwrap_or_else(|| function.name.clone()),
@@ -88,39 +85,17 @@ impl Served {
 
     /// `bytes` read as `ty`, or rebuilt from the tape of these very bytes read lately.
     fn read(&self, ty: &potato_api_client::wit::model::Ty, bytes: Arc<[u8]>) -> Result<Val, ApiError> {
-        let lock = || self.read_lately.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let kept = {
-            let mut lately = lock();
-            // Bodies only this list still holds can never be handed out again (the caller's
-            // cache let them go): their tapes are of no more use.
-            lately.retain(|(_, body, _)| Arc::strong_count(body) > 1);
-            lately.iter().find(|entry| self.is(entry, &bytes)).map(|(_, _, tape)| tape.clone())
-        };
-        // Rebuilt or read without the lock: other runs are not held up by it.
-        if let Some(value) = kept.and_then(|tape| tape.value(&self.schema, ty)) {
+        let name = &self.function.name;
+        // Rebuilt or read outside the cache's lock: other runs are not held up by it.
+        if let Some(value) = self.read_lately.get(name, &bytes).and_then(|tape| tape.value(&self.schema, ty)) {
             return Ok(value);
         }
         let value =
             values::from_json(&self.schema, ty, &bytes).map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
-        let Some(tape) = Tape::of(&self.schema, ty, &value) else { return Ok(value) };
-        let mut lately = lock();
-        if lately.iter().any(|entry| self.is(entry, &bytes)) {
-            return Ok(value);
-        }
-        // Kept only while the tapes kept fit the budget together; nothing live is pushed out
-        // for it: when more bodies cycle through than fit, the first ones stay fast and the
-        // rest are read as if nothing were kept, without paying for a tape that would be
-        // dropped before its next use.
-        let kept: usize = lately.iter().map(|(_, _, t)| t.size()).sum();
-        if kept + tape.size() <= REUSE_MAX_BYTES {
-            lately.push((self.function.name.clone(), bytes, Arc::new(tape)));
+        if let Some(tape) = Tape::of(&self.schema, ty, &value) {
+            self.read_lately.keep(name, bytes, tape);
         }
         Ok(value)
-    }
-
-    /// Whether `entry` is `bytes` as read by this function.
-    fn is(&self, entry: &(String, Arc<[u8]>, Arc<Tape>), bytes: &Arc<[u8]>) -> bool {
-        Arc::ptr_eq(&entry.1, bytes) && entry.0 == self.function.name
     }
 }
 
@@ -135,7 +110,7 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target) -> wasmtime::
     linker.instance(&format!("{name}/types@{version}"))?;
     let mut instance = linker.instance(&format!("{name}/{}@{version}", api.interface))?;
     let schema = Arc::new(Schema::new(api));
-    let lately: Arc<ReadLately> = Arc::default();
+    let lately = Arc::new(Kept::new(REUSE_MAX_BYTES));
     for function in &api.functions {
         let served = Arc::new(Served::new(function, &schema, &target.caller, &lately));
         instance.func_new_async(&function.name, move |mut store, _ty, params, results| {

@@ -83,6 +83,7 @@ async fn hostile_probes_leave_the_host_and_the_healthy_probe_alone() {
     let probe_now = scrape.value("misbehave_escape", &[("attempt", "clock_seconds")]);
     let host_now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("now").as_secs_f64();
     assert!((host_now - probe_now).abs() < 120.0, "the probe's clock {probe_now}, the host's {host_now}");
+    assert_eq!(scrape.value("misbehave_escape", &[("attempt", "monotonic_clock")]), 1.0, "a monotonic clock");
     // The probe looping on the API was stopped at its cap, not left to hammer the target.
     let health_calls = sim.requests("getHealth");
     let hammer_runs = scrape.value("probe_host_probe_runs_total", &[("probe", "hammer"), ("result", "api_limit")]);

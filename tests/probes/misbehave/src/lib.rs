@@ -166,6 +166,13 @@ fn escape_attempts() -> MetricFamily {
         labels: vec![Label { name: "attempt".into(), value: "clock_seconds".into() }],
         value: SampleValue::Number(now),
     });
+    // And the monotonic clock, for timing within a run: it reads, and does not go back.
+    let start = std::time::Instant::now();
+    let monotonic = std::time::Instant::now() >= start;
+    family.samples.push(Sample {
+        labels: vec![Label { name: "attempt".into(), value: "monotonic_clock".into() }],
+        value: SampleValue::Number(if monotonic { 1.0 } else { 0.0 }),
+    });
     family
 }
 

@@ -417,7 +417,7 @@ impl Probe {
             instance.call_collect(&mut store).await
         };
         let result = tokio::time::timeout(limits.timeout, run).await;
-        let (tail, explained) = self.forward_output(&output);
+        let (tail, printed) = self.forward_output(&output);
         let state = store.data_mut();
         state.report_dropped_log();
         let api_calls = state.api_calls;
@@ -438,7 +438,7 @@ impl Probe {
             Ok(Err(trap)) => Err(state.halted.take().unwrap_or_else(|| {
                 // The language's own words first when its runtime printed them (a Python
                 // exception, an error JavaScript could not pass out), then wasmtime's.
-                let message = match (explained, tail.is_empty()) {
+                let message = match (guest_errors::explain(&printed), tail.is_empty()) {
                     (Some(why), _) => format!("{why}\n(then {})", first_lines(&root_cause(&trap), 1)),
                     (None, true) => root_cause(&trap),
                     (None, false) => format!("{}\nprobe output before the trap:\n{tail}", root_cause(&trap)),
@@ -482,9 +482,9 @@ impl Probe {
 
     /// Sends the run's stdout/stderr to the host log and returns its last lines, which say
     /// why a guest trapped (a Rust panic message, a Python traceback) better than the trap.
-    /// Logs the run's captured output; answers its last lines, and what its language's runtime
-    /// said went wrong when the output has a known shape (see `guest_errors`).
-    fn forward_output(&self, output: &CapturedOutput) -> (String, Option<String>) {
+    /// Logs the run's captured output; answers its last lines, and all of it (read only when
+    /// the run trapped, for what its language's runtime said went wrong: `guest_errors`).
+    fn forward_output(&self, output: &CapturedOutput) -> (String, String) {
         let (text, dropped) = output.take();
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         for line in &lines {
@@ -493,7 +493,7 @@ impl Probe {
         if dropped > 0 {
             tracing::warn!(probe = %self.name, "dropped {dropped} bytes of output past the {OUTPUT_CAPTURE_BYTES}-byte cap");
         }
-        (lines[lines.len().saturating_sub(TRAP_CONTEXT_LINES)..].join("\n"), guest_errors::explain(&text))
+        (lines[lines.len().saturating_sub(TRAP_CONTEXT_LINES)..].join("\n"), text)
     }
 }
 

@@ -19,7 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use probe_host::api::{ApiSettings, HttpCaller, PotatoApi};
 use probe_host::app::{self, HostSettings};
 use probe_host::config::{Config, ProbeSettings};
-use probe_host::engine::{Engine, EngineSettings, Probe, RunContext, RunLimits, Scratch, Target};
+use probe_host::engine::{Compiler, Engine, EngineSettings, Probe, RunContext, RunLimits, Scratch, Target};
 use probe_host::exposition::{self, Format};
 use probe_host::model::{MetricFamily, MetricKind};
 use probe_host::probe::{self as probes, ProbeSpec};
@@ -582,6 +582,7 @@ async fn host_with(component: &Path, count: usize, interval: &str, dir: &Path) -
         },
         config: Some(config),
         cache_dir: Some(dir.join("cache")),
+        compiler: Compiler::default(),
         oci: OciSettings::default(),
         server: ServerSettings::default(),
     })
@@ -663,10 +664,13 @@ async fn throughput(opts: &Opts, f: &Fixtures) {
     println!();
 }
 
-/// Section 5: Start-up: compiling the example probes into an empty cache, then loading them from it
-/// with a new engine (as a restart does), all concurrently as the supervisor does.
+/// Section 5: Start-up. First each component alone with each compiler (no cache), which is what
+/// compiling costs; then all of them at once as the supervisor loads them, into an empty cache
+/// and then from it with a new engine (as a restart does), with the optimizing compiler alone
+/// (with and without the cache, which isolates storing) and tiered (Winch first, Cranelift
+/// swapped in by the background optimizer).
 async fn startup(opts: &Opts, f: &Fixtures) {
-    println!("## 5. Start-up (example probes, concurrently)\n");
+    println!("## 5. Start-up (example probes)\n");
     let mut components: Vec<PathBuf> = ["inventory", "silos", "orders"].iter().map(|n| f.example(n)).collect();
     if !opts.quick {
         let out = f.root.join("target/lang-probes");
@@ -676,37 +680,79 @@ async fn startup(opts: &Opts, f: &Fixtures) {
         }
         components.extend([out.join("orders-py.wasm"), out.join("orders-js.wasm")]);
     }
-    let dir = tempdir("startup");
-    println!("| start | total | per probe |\n|---|---|---|");
-    let mut totals = Vec::new();
-    for phase in ["cold (compile)", "warm (cache)"] {
+    let engine_with = |compiler: Compiler, cache: Option<&Path>| {
         let settings = EngineSettings {
-            cache_dir: Some(dir.path().to_path_buf()),
+            cache_dir: cache.map(Path::to_path_buf),
             target: Some(document_target(&dummy_api())),
+            compiler,
             ..EngineSettings::for_probes(8, 64 << 20)
         };
-        let engine = Arc::new(Engine::new(settings).unwrap());
+        Arc::new(Engine::new(settings).unwrap())
+    };
+
+    println!("Each component alone, no cache:\n");
+    println!("| probe | size | Cranelift | Winch | Winch / Cranelift |\n|---|---|---|---|---|");
+    for path in &components {
+        let mut took = Vec::new();
+        for compiler in [Compiler::Optimizing, Compiler::Baseline] {
+            let engine = engine_with(compiler, None);
+            let t = Instant::now();
+            compile(&engine, path).await;
+            took.push(t.elapsed());
+        }
+        let size = std::fs::metadata(path).unwrap().len();
+        println!(
+            "| {} | {:.1} MB | {} | {} | {:.2} |",
+            path.file_stem().unwrap().to_string_lossy(),
+            size as f64 / 1e6,
+            ms(took[0]),
+            ms(took[1]),
+            took[1].as_secs_f64() / took[0].as_secs_f64()
+        );
+    }
+
+    println!("\nAll at once (as the host loads them):\n");
+    println!("| start | compiler | all loaded | per probe | all optimized |\n|---|---|---|---|---|");
+    let phases = [
+        ("cold, no cache", Compiler::Optimizing, false),
+        ("cold", Compiler::Optimizing, true),
+        ("warm", Compiler::Optimizing, true),
+        ("cold", Compiler::Tiered, true),
+        ("warm", Compiler::Tiered, true),
+    ];
+    let mut dir = tempdir("startup-0");
+    for (i, (phase, compiler, cached)) in phases.into_iter().enumerate() {
+        if phase.starts_with("cold") {
+            // A directory of its own (a `TempDir` removes its path when dropped).
+            dir = tempdir(&format!("startup-{i}"));
+        }
+        let engine = engine_with(compiler, cached.then(|| dir.path()));
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         for path in components.clone() {
             let engine = engine.clone();
             tasks.spawn(async move {
                 let t = Instant::now();
-                compile(&engine, &path).await;
-                (path.file_stem().unwrap().to_string_lossy().into_owned(), t.elapsed())
+                let probe = compile(&engine, &path).await;
+                (path.file_stem().unwrap().to_string_lossy().into_owned(), t.elapsed(), probe)
             });
         }
         let mut each = Vec::new();
         while let Some(done) = tasks.join_next().await {
             each.push(done.unwrap());
         }
-        each.sort();
-        let total = started.elapsed();
-        let detail: Vec<String> = each.iter().map(|(n, d)| format!("{n} {}", ms(*d))).collect();
-        println!("| {phase} | {} | {} |", ms(total), detail.join(", "));
-        totals.push(total);
+        let loaded = started.elapsed();
+        // The optimizer swaps code in on its own thread; poll the probes' flags.
+        let flags: Vec<_> = each.iter().map(|(_, _, p)| p.optimized()).collect();
+        while !flags.iter().all(|f| f.load(std::sync::atomic::Ordering::Acquire)) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let optimized = started.elapsed();
+        each.sort_by(|a, b| a.0.cmp(&b.0));
+        let detail: Vec<String> = each.iter().map(|(n, d, _)| format!("{n} {}", ms(*d))).collect();
+        println!("| {phase} | {compiler:?} | {} | {} | {} |", ms(loaded), detail.join(", "), ms(optimized));
     }
-    println!("\nwarm / cold: {:.3}\n", totals[1].as_secs_f64() / totals[0].as_secs_f64());
+    println!();
 }
 
 /// Section 6: Memory: resident memory of the real binary with N probes loaded, idle (1 h interval) and

@@ -31,6 +31,8 @@ pub struct HostSettings {
     pub config: Option<Config>,
     /// Compile cache directory (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    /// Which compiler makes the probes' code.
+    pub compiler: crate::engine::Compiler,
     pub oci: OciSettings,
     pub server: ServerSettings,
 }
@@ -88,6 +90,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     );
     let engine_settings = EngineSettings {
         cache_dir: settings.cache_dir.clone(),
+        compiler: settings.compiler,
         target: Some(target),
         ..EngineSettings::for_probes(desired.len().max(MIN_POOLED_PROBES), max_memory)
     };

@@ -1,6 +1,7 @@
 //! The scheduler: one task per probe, running it on its interval. Runs of one probe never
 //! overlap (the task awaits each run), and each run is bounded by its timeout.
 
+use crate::config::ProbeSettings;
 use crate::engine::{Probe, RunContext, RunLimits, Scratch};
 use crate::outcome::RunOutcome;
 use crate::probe::ProbeSpec;
@@ -42,13 +43,10 @@ pub fn backoff(interval: Duration, failures: u32) -> Duration {
     interval.saturating_mul(factor).min(cap)
 }
 
-/// One run: execute, validate, record. `scratch` is replaced by the run's scratch space only
-/// if the run succeeds.
-pub async fn run_once(probe: &Probe, spec: &ProbeSpec, slot: &ProbeSlot, scratch: &mut Scratch) -> bool {
-    let settings = &spec.settings;
-    let ctx = RunContext {
-        config: spec.config.clone(),
-        limits: RunLimits {
+impl From<&ProbeSettings> for RunLimits {
+    /// What a run of a probe with these settings may use.
+    fn from(settings: &ProbeSettings) -> Self {
+        RunLimits {
             timeout: settings.timeout,
             cpu: settings.cpu,
             memory_bytes: settings.memory,
@@ -56,7 +54,17 @@ pub async fn run_once(probe: &Probe, spec: &ProbeSpec, slot: &ProbeSlot, scratch
             max_families: settings.max_families,
             max_samples: settings.max_samples,
             max_output_bytes: settings.max_output_size,
-        },
+        }
+    }
+}
+
+/// One run: execute, validate, record. `scratch` is replaced by the run's scratch space only
+/// if the run succeeds.
+pub async fn run_once(probe: &Probe, spec: &ProbeSpec, slot: &ProbeSlot, scratch: &mut Scratch) -> bool {
+    let settings = &spec.settings;
+    let ctx = RunContext {
+        config: spec.config.clone(),
+        limits: RunLimits::from(settings),
         scratch: scratch.clone(),
         allow: settings.allow.as_deref().map(Into::into),
         denied: slot.denied.clone(),

@@ -56,6 +56,9 @@ pub struct ProbeStatus {
     pub load_error: Option<Arc<str>>,
     /// How long reading and compiling (or fetching from the compile cache) took.
     pub load_duration: Option<Duration>,
+    /// Turns true when the probe runs optimized code (after loading it runs the baseline
+    /// compiler's until the optimizer swaps it; `engine::Compiler`).
+    pub optimized: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// The families of the last run, if it succeeded. Cleared when a run fails: stale values
     /// are never served as if they were fresh.
     pub families: Option<Arc<Vec<MetricFamily>>>,
@@ -137,8 +140,10 @@ impl ProbeSlot {
         self.lock().clone()
     }
 
-    pub fn set_loaded(&self, took: Duration) {
-        self.lock().load_duration = Some(took);
+    pub fn set_loaded(&self, took: Duration, optimized: Arc<std::sync::atomic::AtomicBool>) {
+        let mut status = self.lock();
+        status.load_duration = Some(took);
+        status.optimized = Some(optimized);
     }
 
     pub fn set_load_error(&self, message: String) {

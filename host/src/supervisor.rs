@@ -226,7 +226,9 @@ async fn take(
         tracing::info!(probe = %name, "probe settings changed: restarting it");
         let slot = slot_for(&spec).with_digest(&fetched.digest, fetched.manifest_digest.as_deref());
         let slot = Arc::new(slot.with_counters_of(&old.slot));
-        slot.set_loaded(started.elapsed());
+        if let Some((probe, _)) = &old.loaded {
+            slot.set_loaded(started.elapsed(), probe.optimized());
+        }
         old.task = None;
         return Running { desired: Desired::Spec(spec), slot, loaded: old.loaded.take(), task: None };
     }
@@ -243,7 +245,7 @@ async fn take(
                 slot = slot.with_counters_of(&old.slot);
             }
             let slot = Arc::new(slot);
-            slot.set_loaded(took);
+            slot.set_loaded(took, compiled.optimized());
             Running { desired: Desired::Spec(spec), slot, loaded: Some((compiled, fetched.digest)), task: None }
         }
         Err(error) => refuse(Desired::Spec(spec), old, placeholder, error),

@@ -36,6 +36,16 @@ const HOSTILE: &[(&str, &str, &str, &str)] = &[
 
 #[tokio::test]
 async fn hostile_probes_leave_the_host_and_the_healthy_probe_alone() {
+    hostile_probes_against(&[]).await;
+}
+
+/// The same limits hold on the baseline compiler's code, which every probe runs first.
+#[tokio::test]
+async fn hostile_probes_are_contained_on_baseline_code_too() {
+    hostile_probes_against(&["--compiler", "baseline"]).await;
+}
+
+async fn hostile_probes_against(args: &[&str]) {
     let sim = support::simulator().await;
     // The server never answers getPotato: "stuck" blocks inside a host call.
     sim.set_fault("getPotato", Some(Fault::Hang));
@@ -48,7 +58,7 @@ async fn hostile_probes_leave_the_host_and_the_healthy_probe_alone() {
     }
     let escape = format!("config = {{ mode = \"escape\", target = \"{}\" }}", sim.addr());
     config += &support::probe_entry("escape", &misbehave, &escape);
-    let mut host = Host::start(&config);
+    let mut host = Host::start_with(&config, args);
     host.wait_ready().await;
 
     // Scrape repeatedly while the hostile probes keep running (and failing).
@@ -72,6 +82,13 @@ async fn hostile_probes_leave_the_host_and_the_healthy_probe_alone() {
         assert_eq!(scrape.value("probe_host_probe_up", &[("probe", probe)]), 0.0, "{probe}");
         assert_eq!(scrape.value("probe_host_probe_series", &[("probe", probe)]), 0.0, "{probe}");
         assert!(page.contains(message), "the page should say {message:?} for {probe}:\n{page}");
+    }
+
+    if args.contains(&"baseline") {
+        // Not one probe was swapped to optimized code: these were the baseline compiler's runs.
+        for (probe, ..) in HOSTILE {
+            assert_eq!(scrape.value("probe_host_probe_optimized", &[("probe", probe)]), 0.0, "{probe}");
+        }
     }
 
     // WASI gives nothing: no files, environment, sockets or name lookups.

@@ -25,6 +25,7 @@ mod scrapers;
 mod server;
 mod support;
 mod target;
+mod tiers;
 mod tools;
 mod versions;
 mod web;

@@ -1,6 +1,6 @@
 //! A probe author's tools: `once` (the test loop), `check`, `push`, `new` and `wit`.
 
-use super::{ApiArgs, CacheArgs, FormatArg, TargetArgs, parse_key_value, token_auth};
+use super::{ApiArgs, CompileArgs, FormatArg, TargetArgs, parse_key_value, token_auth};
 use crate::api::{ApiSettings, PotatoApi};
 use crate::config::{self, ProbeSettings};
 use crate::engine::{Engine, EngineSettings};
@@ -68,7 +68,7 @@ pub(super) struct OnceArgs {
     #[arg(long, default_value = "10s", value_parser = config::parse_duration)]
     pub(super) api_timeout: Duration,
     #[command(flatten)]
-    pub(super) cache: CacheArgs,
+    pub(super) cache: CompileArgs,
 }
 
 /// `probe-host wit --openapi`: the target's package generated from its document.
@@ -162,6 +162,7 @@ pub(super) async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         self_metrics: args.self_metrics,
         expect: args.expect.clone(),
         cache_dir: args.cache.resolve(None),
+        compiler: args.cache.compiler.into(),
     }
     .run()
     .await?;
@@ -172,12 +173,13 @@ pub(super) async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
 pub(super) fn inspect(
     path: &Path,
     document: &potato_api_client::wit::Generated,
-    cache: &CacheArgs,
+    cache: &CompileArgs,
 ) -> anyhow::Result<(Vec<u8>, crate::engine::Inspection)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     // Linked against the target's functions as a running host links them, never called.
     let engine = Engine::new(EngineSettings {
         cache_dir: cache.resolve(None),
+        compiler: cache.compiler.into(),
         target: Some(crate::engine::Target {
             api: Arc::new(document.api.clone()),
             caller: Arc::new(crate::engine::NoApi),
@@ -192,7 +194,7 @@ pub(super) fn inspect(
 pub(super) async fn check(
     path: &Path,
     document: &potato_api_client::wit::Generated,
-    cache: &CacheArgs,
+    cache: &CompileArgs,
 ) -> anyhow::Result<ExitCode> {
     let (_, inspection) = inspect(path, document, cache)?;
     let (report, fits) = crate::tools::check::report(&path.display().to_string(), &inspection, &document.api);
@@ -205,7 +207,7 @@ pub(super) async fn push(
     reference: &str,
     insecure: Vec<String>,
     document: &potato_api_client::wit::Generated,
-    cache: &CacheArgs,
+    cache: &CompileArgs,
 ) -> anyhow::Result<ExitCode> {
     let Some(Source::Oci(target)) = Source::parse(reference, Path::new(".")).ok() else {
         bail!("{reference:?}: give the target as oci://REGISTRY/REPOSITORY:TAG");

@@ -1,7 +1,7 @@
 //! The development commands: `demo` (the simulator and the example probes on loopback) and
 //! `simulator` (the potato-api simulator alone, to develop probes against).
 
-use super::CacheArgs;
+use super::CompileArgs;
 use super::run::shutdown_signal;
 use crate::api::ApiSettings;
 use crate::app::{self, HostSettings};
@@ -27,7 +27,7 @@ pub(super) struct DemoArgs {
     #[arg(long, default_value = "5s", value_parser = config::parse_duration)]
     pub(super) interval: Duration,
     #[command(flatten)]
-    pub(super) cache: CacheArgs,
+    pub(super) cache: CompileArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +78,7 @@ pub(super) async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         probes,
         config: None,
         cache_dir: args.cache.resolve(None),
+        compiler: args.cache.compiler.into(),
         oci: OciSettings::default(),
         server: ServerSettings::default(),
     })

@@ -59,7 +59,7 @@ enum Command {
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
-        cache: CacheArgs,
+        cache: CompileArgs,
     },
     /// Publish a probe to an OCI registry as a Wasm artifact (one application/wasm layer, the
     /// Wasm OCI config, standard annotations); prints the manifest digest to pin.
@@ -75,7 +75,7 @@ enum Command {
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
-        cache: CacheArgs,
+        cache: CompileArgs,
     },
     /// Exit 0 if the host at URL answers its health check (for container HEALTHCHECKs, where
     /// no curl is installed).
@@ -130,8 +130,9 @@ pub(super) struct ApiArgs {
     pub(super) api_token_env: String,
 }
 
+/// How probes are compiled and where the compiled code is kept.
 #[derive(Debug, clap::Args)]
-pub(super) struct CacheArgs {
+pub(super) struct CompileArgs {
     /// Where compiled probes are kept between starts [default: the config's `cache_dir`,
     /// $PROBE_HOST_CACHE_DIR, $XDG_CACHE_HOME/probe-host or ~/.cache/probe-host].
     #[arg(long, env = "PROBE_HOST_CACHE_DIR")]
@@ -139,9 +140,31 @@ pub(super) struct CacheArgs {
     /// Compile every probe at every start.
     #[arg(long, conflicts_with = "cache_dir")]
     pub(super) no_cache: bool,
+    /// tiered: start each probe on quickly compiled code and swap in optimized code when the
+    /// background compile is done; optimizing: wait for the optimized code; baseline: never
+    /// optimize.
+    #[arg(long, value_enum, default_value = "tiered")]
+    pub(super) compiler: CompilerArg,
 }
 
-impl CacheArgs {
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum CompilerArg {
+    Tiered,
+    Optimizing,
+    Baseline,
+}
+
+impl From<CompilerArg> for crate::engine::Compiler {
+    fn from(arg: CompilerArg) -> Self {
+        match arg {
+            CompilerArg::Tiered => Self::Tiered,
+            CompilerArg::Optimizing => Self::Optimizing,
+            CompilerArg::Baseline => Self::Baseline,
+        }
+    }
+}
+
+impl CompileArgs {
     pub(super) fn resolve(&self, from_config: Option<&Path>) -> Option<PathBuf> {
         if self.no_cache {
             return None;

@@ -1,6 +1,6 @@
 //! `probe-host run`: the exporter, from flags and the configuration file.
 
-use super::{ApiArgs, CacheArgs, token_auth};
+use super::{ApiArgs, CompileArgs, token_auth};
 use crate::api::ApiSettings;
 use crate::app::{self, HostSettings};
 use crate::config::{self, Config, OciConfig};
@@ -36,7 +36,7 @@ pub(super) struct RunArgs {
     #[command(flatten)]
     pub(super) api: ApiArgs,
     #[command(flatten)]
-    pub(super) cache: CacheArgs,
+    pub(super) cache: CompileArgs,
 }
 
 /// An error in the configuration file, naming it.
@@ -100,7 +100,17 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         cache_dir: None,
         insecure_registries: config.as_ref().map(|c| c.oci.insecure_registries.clone()).unwrap_or_default(),
     };
-    let host = app::start(HostSettings { listen, api, probes, config, cache_dir, oci, server }).await?;
+    let host = app::start(HostSettings {
+        listen,
+        api,
+        probes,
+        config,
+        cache_dir,
+        compiler: args.cache.compiler.into(),
+        oci,
+        server,
+    })
+    .await?;
     tracing::info!("serving metrics on http://{}/metrics", host.addr);
     let scheme = if args.web_config.is_some() { "https" } else { "http" };
     println!("probe-host listening on {scheme}://{}", host.addr);

@@ -1,4 +1,4 @@
-//! The epoch ticker: a thread that advances the engine's epoch at a fixed rate, so running
+//! The epoch ticker: a thread that advances the engines' epochs at a fixed rate, so running
 //! guests reach their epoch deadlines.
 
 use std::sync::Arc;
@@ -11,13 +11,15 @@ pub(crate) struct EpochTicker {
 }
 
 impl EpochTicker {
-    pub(crate) fn start(engine: wasmtime::Engine, every: Duration) -> Self {
+    pub(crate) fn start(engines: Vec<wasmtime::Engine>, every: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let spawned = std::thread::Builder::new().name("epoch-ticker".into()).spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(every);
-                engine.increment_epoch();
+                for engine in &engines {
+                    engine.increment_epoch();
+                }
             }
         });
         if let Err(e) = spawned {

@@ -17,6 +17,9 @@ mod scratch;
 mod state;
 mod tape;
 mod target;
+mod tiers;
+pub use tiers::Compiler;
+use tiers::{Code, Compiled, Marks, Optimizer, Tier};
 pub mod values;
 pub use target::{CallFuture, Caller, NoApi, Target};
 
@@ -32,7 +35,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Cache, CacheConfig, Config, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline};
+use wasmtime::{
+    Cache, CacheConfig, Config, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy, UpdateDeadline,
+};
 use wasmtime_wasi::WasiCtxBuilder;
 
 /// The WIT world every probe is built against.
@@ -122,6 +127,14 @@ pub struct RunContext {
     pub denied: Arc<std::sync::atomic::AtomicU64>,
 }
 
+impl RunContext {
+    /// A run under `limits` with no settings, an empty scratch space and every operation
+    /// allowed (what `once` and the tests start from).
+    pub fn with_limits(limits: RunLimits) -> Self {
+        Self { config: Arc::default(), limits, scratch: Scratch::default(), allow: None, denied: Arc::default() }
+    }
+}
+
 /// What one run may use.
 #[derive(Debug, Clone, Copy)]
 pub struct RunLimits {
@@ -152,10 +165,18 @@ pub struct RunOutput {
     pub scratch: Scratch,
 }
 
-/// A wasmtime engine configured for probes, with the linker holding the host's imports.
+/// wasmtime engines configured for probes (one per compiler, see [`Compiler`]), with the
+/// linkers holding the host's imports.
 pub struct Engine {
-    engine: wasmtime::Engine,
-    linker: Linker<RunState>,
+    /// Cranelift: the code probes end up running.
+    optimizing: Tier,
+    /// Winch, what a load compiles with first (`None` with [`Compiler::Optimizing`]).
+    baseline: Option<Tier>,
+    /// Compiles baseline-loaded probes again with Cranelift ([`Compiler::Tiered`] only).
+    optimizer: Option<Optimizer>,
+    /// The components whose optimized code the compile cache holds ([`Compiler::Tiered`] with
+    /// a cache only).
+    marks: Option<Marks>,
     compile_cache: Option<Cache>,
     _ticker: EpochTicker,
 }
@@ -205,6 +226,8 @@ pub struct EngineSettings {
     /// The target API whose functions probes import, served from its OpenAPI document
     /// (`None`: none; a probe that imports an API then fails to load, naming the import).
     pub target: Option<Target>,
+    /// Which compiler makes the probes' code.
+    pub compiler: Compiler,
 }
 
 impl EngineSettings {
@@ -212,7 +235,14 @@ impl EngineSettings {
     /// `max_memory_bytes` of linear memory.
     pub fn for_probes(probes: usize, max_memory_bytes: usize) -> Self {
         let runs = u32::try_from(probes).unwrap_or(u32::MAX).saturating_mul(2).max(16);
-        Self { max_concurrent_runs: runs, max_memory_bytes, cache_dir: None, pooling: true, target: None }
+        Self {
+            max_concurrent_runs: runs,
+            max_memory_bytes,
+            cache_dir: None,
+            pooling: true,
+            target: None,
+            compiler: Compiler::default(),
+        }
     }
 }
 
@@ -226,69 +256,39 @@ impl Engine {
     /// If wasmtime rejects the configuration (for example on an unsupported CPU, or when the
     /// pool cannot reserve its virtual memory).
     pub fn new(settings: EngineSettings) -> anyhow::Result<Self> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.epoch_interruption(true);
-        let slots = settings.max_concurrent_runs;
-        // Reserve only what a probe may use (plus guard), not wasmtime's 4 GiB default, so a
-        // large pool stays cheap in address space.
-        let memory = settings.max_memory_bytes.next_multiple_of(64 << 10);
-        config.memory_reservation(memory as u64);
-        config.memory_reservation_for_growth(0);
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(slots)
-            .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
-            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
-            .total_memories(slots.saturating_mul(MEMORIES_PER_COMPONENT))
-            .max_memories_per_component(MEMORIES_PER_COMPONENT)
-            .total_tables(slots.saturating_mul(TABLES_PER_COMPONENT))
-            .max_tables_per_component(TABLES_PER_COMPONENT)
-            .table_elements(limits::MAX_TABLE_ELEMENTS)
-            .max_memory_size(memory)
-            .total_stacks(slots)
-            // Reset a returned slot by rewriting its first pages instead of unmapping them, so
-            // the next run on it does not fault them back in: most probes touch well under
-            // 1 MiB of memory per run. (Only the first pages; the rest is still unmapped.)
-            .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-            .table_keep_resident(KEEP_RESIDENT_BYTES / 16)
-            .async_stack_keep_resident(KEEP_RESIDENT_BYTES / 8)
-            // Linux ≥ 6.7: reset only the pages a run dirtied.
-            .pagemap_scan(wasmtime::Enabled::Auto);
-        if settings.pooling {
-            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        }
         let mut compile_cache = None;
         if let Some(dir) = &settings.cache_dir {
             // wasmtime's cache keys each artifact by the component's bytes, the compiler and
-            // its settings: an unchanged probe is not compiled again after a restart (a large
-            // Python or JS component takes tens of seconds to compile).
+            // its settings: an unchanged probe is not compiled again after a restart, by
+            // either compiler.
             let mut cache = CacheConfig::new();
             // A directory of its own: wasmtime's cache cleans up files it does not know, and
             // the OCI cache lives beside it (`<cache_dir>/oci`).
             cache.with_directory(dir.join("compiled"));
             match Cache::new(cache) {
-                Ok(cache) => {
-                    config.cache(Some(cache.clone()));
-                    compile_cache = Some(cache);
-                }
+                Ok(cache) => compile_cache = Some(cache),
                 Err(e) => tracing::warn!("compile cache disabled: cannot use {}: {e:#}", dir.display()),
             }
         }
-        let engine = wasmtime::Engine::new(&config)?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        // The host's own interfaces as generated from the world, the target's from its
-        // document.
-        use bindings::probe_host::probe::{config, log, metrics, scratch};
-        metrics::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-        log::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-        config::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-        scratch::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-        if let Some(target) = &settings.target {
-            target::link(&mut linker, target)?;
-        }
-        let ticker = EpochTicker::start(engine.clone(), EPOCH_TICK);
-        Ok(Self { engine, linker, compile_cache, _ticker: ticker })
+        let tiered = settings.compiler == Compiler::Tiered;
+        // In the background the optimizing compiler takes one core, not all of them: the
+        // probes (on their baseline code) and the scrapes keep the rest.
+        let optimizing = tier(&settings, Strategy::Cranelift, !tiered, compile_cache.as_ref())?;
+        let baseline = match settings.compiler {
+            Compiler::Optimizing => None,
+            Compiler::Tiered | Compiler::Baseline => {
+                Some(tier(&settings, Strategy::Winch, true, compile_cache.as_ref())?)
+            }
+        };
+        let marks = match (tiered, &settings.cache_dir, &compile_cache) {
+            (true, Some(dir), Some(_)) => Some(Marks::new(dir.join("optimized"), &optimizing.engine)),
+            _ => None,
+        };
+        let optimizer = tiered.then(|| Optimizer::start(optimizing.clone(), marks.clone()));
+        let mut engines = vec![optimizing.engine.clone()];
+        engines.extend(baseline.as_ref().map(|b| b.engine.clone()));
+        let ticker = EpochTicker::start(engines, EPOCH_TICK);
+        Ok(Self { optimizing, baseline, optimizer, marks, compile_cache, _ticker: ticker })
     }
 
     /// Compile-cache hits and misses so far (`None` without a cache directory).
@@ -304,10 +304,19 @@ impl Engine {
     /// [`LoadError::WorldMismatch`] if it imports something the host does not provide or does
     /// not export `collect` with the right type.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<Probe, LoadError> {
-        let component = self.compile(bytes)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
-        let pre = ProbePre::new(pre).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
-        Ok(Probe { name: name.into(), pre, engine: self.engine.clone() })
+        let (component, tier) = if self.marks.as_ref().is_some_and(|m| m.has(bytes)) {
+            // Optimized before: the cache has the code.
+            (self.compile_optimized(bytes)?, &self.optimizing)
+        } else {
+            self.compile(bytes)?
+        };
+        let compiled = link(tier, &component)?;
+        let optimized = std::ptr::eq(tier, &self.optimizing);
+        let code = Code::new(compiled, optimized);
+        if let (false, Some(optimizer)) = (optimized, &self.optimizer) {
+            optimizer.enqueue(name, bytes, &code);
+        }
+        Ok(Probe { name: name.into(), code })
     }
 }
 
@@ -329,36 +338,116 @@ impl Engine {
     /// # Errors
     /// When the bytes are not a component at all.
     pub fn inspect(&self, bytes: &[u8]) -> Result<Inspection, LoadError> {
-        let component = self.compile(bytes)?;
+        let (component, tier) = self.compile(bytes)?;
         let ty = component.component_type();
-        let imports = ty.imports(&self.engine).map(|(name, _)| name.to_string()).collect();
-        let exports = ty.exports(&self.engine).map(|(name, _)| name.to_string()).collect();
-        let fits =
-            self.linker.instantiate_pre(&component).and_then(ProbePre::new).map(|_| ()).map_err(|e| root_cause(&e));
+        let imports = ty.imports(&tier.engine).map(|(name, _)| name.to_string()).collect();
+        let exports = ty.exports(&tier.engine).map(|(name, _)| name.to_string()).collect();
+        let fits = link(tier, &component).map(|_| ()).map_err(|e| match e {
+            LoadError::WorldMismatch(why) => why,
+            other => other.to_string(),
+        });
         Ok(Inspection { imports, exports, fits })
     }
 
-    fn compile(&self, bytes: &[u8]) -> Result<Component, LoadError> {
-        // The header says which kind of binary this is; name the common mistake plainly.
-        match bytes.get(..8) {
-            Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::CoreModule),
-            Some([0, b'a', b's', b'm', ..]) => {}
-            _ => {
-                return Err(LoadError::NotAComponent(
-                    "the file does not start with the WebAssembly magic bytes".into(),
-                ));
+    /// Compiles with the first tier that can: Winch unless the engine only optimizes, and
+    /// Cranelift for what Winch does not support.
+    fn compile(&self, bytes: &[u8]) -> Result<(Component, &Tier), LoadError> {
+        check_header(bytes)?;
+        if let Some(baseline) = &self.baseline {
+            match Component::new(&baseline.engine, bytes) {
+                Ok(component) => return Ok((component, baseline)),
+                // Either not valid at all (Cranelift says so too, below) or using something
+                // Winch does not compile (tail calls, some SIMD): the optimizing compiler then.
+                Err(e) => tracing::debug!("baseline compiler refused the component: {}", root_cause(&e)),
             }
         }
-        Component::new(&self.engine, bytes).map_err(|e| LoadError::NotAComponent(root_cause(&e)))
+        Ok((self.compile_optimized(bytes)?, &self.optimizing))
     }
+
+    fn compile_optimized(&self, bytes: &[u8]) -> Result<Component, LoadError> {
+        check_header(bytes)?;
+        Component::new(&self.optimizing.engine, bytes).map_err(|e| LoadError::NotAComponent(root_cause(&e)))
+    }
+}
+
+/// The header says which kind of binary this is; names the common mistake plainly.
+fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => Err(LoadError::CoreModule),
+        Some([0, b'a', b's', b'm', ..]) => Ok(()),
+        _ => Err(LoadError::NotAComponent("the file does not start with the WebAssembly magic bytes".into())),
+    }
+}
+
+/// The configuration both tiers share (limits, pool, cache), with `strategy`'s code generator.
+fn tier(settings: &EngineSettings, strategy: Strategy, parallel: bool, cache: Option<&Cache>) -> anyhow::Result<Tier> {
+    let mut config = Config::new();
+    config.strategy(strategy);
+    config.parallel_compilation(parallel);
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    let slots = settings.max_concurrent_runs;
+    // Reserve only what a probe may use (plus guard), not wasmtime's 4 GiB default, so a
+    // large pool stays cheap in address space.
+    let memory = settings.max_memory_bytes.next_multiple_of(64 << 10);
+    config.memory_reservation(memory as u64);
+    config.memory_reservation_for_growth(0);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
+        .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(slots.saturating_mul(MEMORIES_PER_COMPONENT))
+        .max_memories_per_component(MEMORIES_PER_COMPONENT)
+        .total_tables(slots.saturating_mul(TABLES_PER_COMPONENT))
+        .max_tables_per_component(TABLES_PER_COMPONENT)
+        .table_elements(limits::MAX_TABLE_ELEMENTS)
+        .max_memory_size(memory)
+        .total_stacks(slots)
+        // Reset a returned slot by rewriting its first pages instead of unmapping them, so
+        // the next run on it does not fault them back in: most probes touch well under
+        // 1 MiB of memory per run. (Only the first pages; the rest is still unmapped.)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_BYTES / 16)
+        .async_stack_keep_resident(KEEP_RESIDENT_BYTES / 8)
+        // Linux ≥ 6.7: reset only the pages a run dirtied.
+        .pagemap_scan(wasmtime::Enabled::Auto);
+    if settings.pooling {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config.cache(cache.cloned());
+    let engine = wasmtime::Engine::new(&config)?;
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    // The host's own interfaces as generated from the world, the target's from its document.
+    use bindings::probe_host::probe::{config, log, metrics, scratch};
+    metrics::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+    log::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+    config::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+    scratch::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
+    if let Some(target) = &settings.target {
+        target::link(&mut linker, target)?;
+    }
+    Ok(Tier { engine, linker })
+}
+
+/// Links a compiled component against the host's world.
+fn link(tier: &Tier, component: &Component) -> Result<Compiled, LoadError> {
+    let pre = tier.linker.instantiate_pre(component).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
+    let pre = ProbePre::new(pre).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
+    Ok(Compiled { pre, engine: tier.engine.clone() })
+}
+
+/// Compiles and links `bytes` with one tier (the optimizer's way in).
+fn compile_with(tier: &Tier, bytes: &[u8]) -> Result<Compiled, LoadError> {
+    let component = Component::new(&tier.engine, bytes).map_err(|e| LoadError::NotAComponent(root_cause(&e)))?;
+    link(tier, &component)
 }
 
 /// A compiled, linked probe. Cheap to share; each [`Probe::run`] gets a fresh instance.
 #[derive(Clone)]
 pub struct Probe {
     name: Arc<str>,
-    pre: ProbePre<RunState>,
-    engine: wasmtime::Engine,
+    code: Arc<Code>,
 }
 
 impl std::fmt::Debug for Probe {
@@ -376,7 +465,13 @@ impl Probe {
     /// The same compiled component under another probe's name: probes that run one component
     /// (with different settings) share its code instead of each loading a copy.
     pub fn with_name(&self, name: &str) -> Probe {
-        Probe { name: name.into(), pre: self.pre.clone(), engine: self.engine.clone() }
+        Probe { name: name.into(), code: self.code.clone() }
+    }
+
+    /// Whether the probe runs optimized code yet: a flag that turns true once, when the
+    /// optimizer swaps its code (see [`Compiler`]).
+    pub fn optimized(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.code.optimized()
     }
 
     /// Runs `collect` once in a fresh store and instance.
@@ -390,7 +485,8 @@ impl Probe {
         // No preopened directories, environment, arguments or sockets: a probe reaches the
         // world only through the imports in its WIT world.
         let wasi = WasiCtxBuilder::new().stdout(output.clone()).stderr(output.clone()).build();
-        let mut store = wasmtime::Store::new(&self.engine, RunState::new(self.name.clone(), ctx, wasi));
+        let Compiled { pre, engine } = self.code.current();
+        let mut store = wasmtime::Store::new(&engine, RunState::new(self.name.clone(), ctx, wasi));
         store.limiter(|s| &mut s.limits);
         // Each epoch tick that finds the guest running costs it one tick of its CPU budget, and
         // yields to the runtime so the wall-clock timeout (and everything else) gets to run.
@@ -413,7 +509,7 @@ impl Probe {
         store.set_hostcall_fuel(lift_budget);
 
         let run = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
+            let instance = pre.instantiate_async(&mut store).await?;
             instance.call_collect(&mut store).await
         };
         let result = tokio::time::timeout(limits.timeout, run).await;
@@ -472,11 +568,12 @@ impl Probe {
     #[doc(hidden)]
     pub async fn run_floor(&self, ctx: RunContext) -> anyhow::Result<bool> {
         let wasi = WasiCtxBuilder::new().build();
-        let mut store = wasmtime::Store::new(&self.engine, RunState::new(self.name.clone(), ctx, wasi));
+        let Compiled { pre, engine } = self.code.current();
+        let mut store = wasmtime::Store::new(&engine, RunState::new(self.name.clone(), ctx, wasi));
         // The engine checks epochs; a deadline that never comes (the ticker adds one per 10 ms)
         // is the cheapest way to ignore them. (`u64::MAX` would wrap around the current epoch.)
         store.set_epoch_deadline(1 << 62);
-        let instance = self.pre.instantiate_async(&mut store).await?;
+        let instance = pre.instantiate_async(&mut store).await?;
         Ok(instance.call_collect(&mut store).await?.is_ok())
     }
 

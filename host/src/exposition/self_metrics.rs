@@ -33,6 +33,11 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
         MetricKind::Gauge,
     )
     .with_unit("seconds");
+    let mut optimized = MetricFamily::new(
+        "probe_host_probe_optimized",
+        "1 when the probe runs optimized code; 0 while it runs the baseline compiler's, from loading until the optimizer swaps it.",
+        MetricKind::Gauge,
+    );
     let mut series =
         MetricFamily::new("probe_host_probe_series", "Series the probe currently exports.", MetricKind::Gauge);
     let mut api_calls = MetricFamily::new(
@@ -75,6 +80,9 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
         }
         if let Some(d) = status.load_duration {
             load.push(&probe, d.as_secs_f64());
+        }
+        if let Some(flag) = &status.optimized {
+            optimized.push(&probe, f64::from(u8::from(flag.load(std::sync::atomic::Ordering::Acquire))));
         }
         if let Some(d) = status.last_duration {
             duration.push(&probe, d.as_secs_f64());
@@ -121,6 +129,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
         up,
         loaded,
         load,
+        optimized,
         runs,
         duration,
         last_success,

@@ -51,6 +51,8 @@ pub struct Once {
     /// Compare the last run's output with this file.
     pub expect: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
+    /// Which compiler makes the probe's code.
+    pub compiler: crate::engine::Compiler,
 }
 
 /// How it went: whether every run succeeded (and the last matched what was expected).
@@ -91,6 +93,7 @@ impl Once {
         let target = Target { api: Arc::new(self.document.api.clone()), caller };
         let engine = Arc::new(Engine::new(EngineSettings {
             cache_dir: self.cache_dir,
+            compiler: self.compiler,
             target: Some(target),
             ..EngineSettings::for_probes(1, settings.memory)
         })?);

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Cold and warm start of the example probes (Rust inventory/silos/orders, Python orders, JS
 # orders): `probe-host demo` twice on one empty cache directory, printing each probe's load
-# time (read + compile, or read + load from the cache) and the time until /readyz answers 200.
-# Uses the dev build (wasmtime and cranelift at opt-level 3, see Cargo.toml).
+# time (read + compile, or read + load from the cache), the time until /readyz answers 200 (every
+# probe loaded and run once) and until every probe runs optimized code. Release build; extra
+# arguments go to `probe-host demo` (e.g. `--compiler optimizing`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build-probes.sh
 probes/python/build.sh target/lang-probes >/dev/null
 probes/js/build.sh target/lang-probes >/dev/null
-cargo build --quiet -p probe-host
+cargo build --quiet --release -p probe-host
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -20,14 +21,19 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 
 for run in cold warm; do
   started=$(date +%s.%N)
-  target/debug/probe-host demo --probes-dir "$work/probes" --cache-dir "$work/cache" \
-    --web.listen-address "127.0.0.1:$port" >/dev/null 2>"$work/$run.log" &
+  target/release/probe-host demo --probes-dir "$work/probes" --cache-dir "$work/cache" \
+    --web.listen-address "127.0.0.1:$port" "$@" >/dev/null 2>"$work/$run.log" &
   pid=$!
   until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.05; done
   ready=$(date +%s.%N)
   echo "== $run start: ready after $(python3 -c "print(f'{$ready - $started:.2f}')") s"
+  until [ "$(curl -fs "http://127.0.0.1:$port/metrics" -H 'Accept: text/plain' | grep -c '^probe_host_probe_optimized{.*} 1')" = 5 ]; do
+    sleep 0.05
+  done
+  optimized=$(date +%s.%N)
+  echo "== $run start: every probe optimized after $(python3 -c "print(f'{$optimized - $started:.2f}')") s"
   curl -fs "http://127.0.0.1:$port/metrics" -H 'Accept: text/plain' \
-    | grep -E '^probe_host_(probe_load_duration_seconds|compile_cache_(hits|misses)_total)' | sort
+    | grep -E '^probe_host_(probe_load_duration_seconds|probe_last_run_duration_seconds|compile_cache_(hits|misses)_total)' | sort
   kill "$pid"
   wait "$pid" 2>/dev/null || true
 done

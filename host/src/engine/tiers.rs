@@ -169,12 +169,15 @@ impl Ord for Job {
 #[derive(Default)]
 struct Queue {
     jobs: BinaryHeap<Reverse<Job>>,
+    /// Loads under way: the optimizer waits for them, so that every probe gets its first
+    /// code before any probe gets its second.
+    loading: usize,
     stopped: bool,
 }
 
-/// One background thread compiling queued components with Cranelift, one at a time: it takes
-/// at most one core (the optimizing engine compiles without a thread pool), leaving the other
-/// to the probes and the scrapes. Stops when dropped.
+/// One background thread compiling queued components with Cranelift, one at a time, at the
+/// lowest priority: it takes at most one core (the optimizing engine compiles without a thread
+/// pool), and only what the probes and the scrapes leave. Stops when dropped.
 pub(crate) struct Optimizer {
     queue: Arc<(Mutex<Queue>, Condvar)>,
 }
@@ -184,6 +187,12 @@ impl Optimizer {
         let queue: Arc<(Mutex<Queue>, Condvar)> = Arc::default();
         let shared = queue.clone();
         let spawned = std::thread::Builder::new().name("optimizer".into()).spawn(move || {
+            // The lowest priority (niceness 19 on Linux): the optimizer gets the CPU that loads,
+            // runs and scrapes leave over. Without it, a cold start of the examples was ready
+            // a second later, the optimizer compiling while the last probes still loaded.
+            if let Err(e) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
+                tracing::debug!("optimizer thread keeps its priority: {e:?}");
+            }
             while let Some(job) = next(&shared) {
                 optimize(&tier, marks.as_ref(), job);
             }
@@ -205,6 +214,28 @@ impl Optimizer {
     }
 }
 
+impl Optimizer {
+    /// Holds the optimizer back until the returned guard is dropped (a load is under way).
+    pub fn hold(&self) -> Hold {
+        self.queue.0.lock().unwrap_or_else(|e| e.into_inner()).loading += 1;
+        Hold { queue: self.queue.clone() }
+    }
+}
+
+/// A load under way (see [`Optimizer::hold`]).
+pub(crate) struct Hold {
+    queue: Arc<(Mutex<Queue>, Condvar)>,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.queue;
+        let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+        q.loading = q.loading.saturating_sub(1);
+        wake.notify_one();
+    }
+}
+
 impl Drop for Optimizer {
     fn drop(&mut self) {
         let (lock, wake) = &*self.queue;
@@ -220,7 +251,9 @@ fn next(queue: &(Mutex<Queue>, Condvar)) -> Option<Job> {
         if q.stopped {
             return None;
         }
-        if let Some(Reverse(job)) = q.jobs.pop() {
+        if q.loading == 0
+            && let Some(Reverse(job)) = q.jobs.pop()
+        {
             return Some(job);
         }
         q = wake.wait(q).unwrap_or_else(|e| e.into_inner());

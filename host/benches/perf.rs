@@ -84,6 +84,9 @@ fn main() {
         if opts.wants("memory") {
             memory(&opts, &probes).await;
         }
+        if opts.wants("exporter") {
+            exporter(&opts, &probes).await;
+        }
     });
 }
 
@@ -753,6 +756,147 @@ async fn startup(opts: &Opts, f: &Fixtures) {
         println!("| {phase} | {compiler:?} | {} | {} | {} |", ms(loaded), detail.join(", "), ms(optimized));
     }
     println!();
+}
+
+/// Section 8: Against a hand-written exporter. probe-host running the inventory and silos
+/// examples, and `examples/native_exporter.rs` computing the same metrics natively, one after
+/// the other against one simulator serving N important potatoes, collecting every 2 s:
+/// peak RSS and CPU per collection cycle of each process.
+async fn exporter(opts: &Opts, f: &Fixtures) {
+    let potatoes = if opts.quick { 2_000 } else { 100_000 };
+    let cycles: u32 = if opts.quick { 2 } else { 10 };
+    println!("## 8. Against a hand-written exporter ({potatoes} important potatoes, collecting every 2 s)\n");
+    let token = "bench-token";
+    let data = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).with_potatoes(potatoes);
+    let sim = potato_sim::Simulator::start("127.0.0.1:0".parse().unwrap(), token, data).await.unwrap();
+    let base = sim.base_url();
+    let dir = tempdir("exporter");
+
+    // The native exporter, built with the bench's own profile.
+    let mut build = Command::new(env!("CARGO"));
+    build.current_dir(&f.root).args(["build", "--quiet", "-p", "probe-host", "--example", "native_exporter"]);
+    if !cfg!(debug_assertions) {
+        build.arg("--release");
+    }
+    assert!(build.status().unwrap().success(), "building the native exporter failed");
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let native = f.root.join("target").join(profile).join("examples/native_exporter");
+
+    std::fs::write(dir.path().join("token"), token).unwrap();
+    let mut config = format!(
+        "listen = \"127.0.0.1:0\"\ncache_dir = \"{}\"\n[api]\nbase_url = \"{base}\"\ntoken_file = \"{}\"\n\
+         [defaults]\ninterval = \"2s\"\ntimeout = \"2s\"\ncpu = \"2s\"\nmemory = \"256MiB\"\n",
+        dir.path().join("cache").display(),
+        dir.path().join("token").display()
+    );
+    for name in ["inventory", "silos"] {
+        config += &format!("[[probes]]\nname = \"{name}\"\nsource = \"{}\"\n", f.example(name).display());
+    }
+    let path = dir.path().join("exporter.toml");
+    std::fs::write(&path, config).unwrap();
+    // Once to fill the compile cache: a restart of a deployed host loads from it.
+    let _ = measure_host(&path, 1).await;
+    let host = measure_host(&path, cycles).await;
+    let native = measure_native(&native, &base, token, cycles);
+
+    println!("| exporter | peak RSS | CPU per collection | collections measured |\n|---|---|---|---|");
+    for (name, m) in [("probe-host (inventory + silos probes)", &host), ("hand-written, native (baseline)", &native)] {
+        println!("| {name} | {:.1} MiB | {:.1} ms | {} |", m.peak_rss_mib, m.cpu_per_cycle_ms, m.cycles);
+    }
+    println!(
+        "\nprobe-host / native: peak RSS {:.2}, CPU per collection {:.2}\n",
+        host.peak_rss_mib / native.peak_rss_mib,
+        host.cpu_per_cycle_ms / native.cpu_per_cycle_ms
+    );
+}
+
+struct Measured {
+    peak_rss_mib: f64,
+    cpu_per_cycle_ms: f64,
+    cycles: u32,
+}
+
+/// Peak resident memory (`VmHWM`) of a process, in MiB.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+/// CPU time a process has used (user + system), in milliseconds.
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // USER_HZ is 100 on Linux.
+    ticks * 10.0
+}
+
+/// Runs `probe-host run` on `config` until the inventory probe has succeeded `cycles` more
+/// times after its first run (compile and first run are not counted in the CPU, they are in
+/// the peak RSS).
+async fn measure_host(config: &Path, cycles: u32) -> Measured {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probe-host"))
+        .args(["run", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    let client = reqwest::Client::new();
+    let runs = async || -> f64 {
+        let text = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+        let prefix = "probe_host_probe_runs_total{probe=\"inventory\",result=\"success\"} ";
+        text.lines().find_map(|l| l.strip_prefix(prefix)).map_or(0.0, |v| v.trim().parse().unwrap())
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while runs().await < 1.0 {
+        assert!(Instant::now() < deadline, "inventory never succeeded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (start_runs, start_cpu) = (runs().await, cpu_ms(child.id()));
+    while runs().await < start_runs + f64::from(cycles) {
+        assert!(Instant::now() < deadline, "inventory stopped succeeding");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (end_runs, end_cpu) = (runs().await, cpu_ms(child.id()));
+    let peak = peak_rss_mib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let done = end_runs - start_runs;
+    Measured { peak_rss_mib: peak, cpu_per_cycle_ms: (end_cpu - start_cpu) / done, cycles: done as u32 }
+}
+
+/// Runs the native exporter for `cycles` collections after its first.
+fn measure_native(binary: &Path, base: &str, token: &str, cycles: u32) -> Measured {
+    use std::io::BufRead as _;
+    let mut child = Command::new(binary)
+        .args([base, token, "2000", &(cycles + 2).to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    next();
+    let start_cpu = cpu_ms(child.id());
+    for _ in 0..cycles {
+        next();
+    }
+    let end_cpu = cpu_ms(child.id());
+    let peak = peak_rss_mib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    Measured { peak_rss_mib: peak, cpu_per_cycle_ms: (end_cpu - start_cpu) / f64::from(cycles), cycles }
 }
 
 /// Section 6: Memory: resident memory of the real binary with N probes loaded, idle (1 h interval) and

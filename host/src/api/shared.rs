@@ -21,13 +21,13 @@ struct Cell {
 /// The single-flight table.
 pub(crate) struct SharedCalls {
     window: Duration,
-    cells: Mutex<HashMap<String, Arc<Cell>>>,
+    cells: Arc<Mutex<HashMap<String, Arc<Cell>>>>,
     stats: Arc<ApiStats>,
 }
 
 impl SharedCalls {
     pub(crate) fn new(window: Duration, stats: Arc<ApiStats>) -> Self {
-        Self { window, cells: Mutex::new(HashMap::new()), stats }
+        Self { window, cells: Arc::default(), stats }
     }
 
     /// The result of `operation` with arguments `args`: shared with an identical call made less
@@ -66,6 +66,19 @@ impl SharedCalls {
             })
             .await;
         self.stats.call(operation, !missed);
+        if missed {
+            // The answer is let go when its window ends, not at the next call (which may be an
+            // interval away): a probe paging through 100,000 potatoes every hour would
+            // otherwise hold their 18 MB of bodies all hour.
+            let (cells, key, cell, left) = (self.cells.clone(), key.clone(), cell.clone(), self.window);
+            tokio::spawn(async move {
+                tokio::time::sleep(left.saturating_sub(cell.started.elapsed())).await;
+                let mut cells = cells.lock().unwrap_or_else(PoisonError::into_inner);
+                if cells.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                    cells.remove(&key);
+                }
+            });
+        }
         let result = value.downcast_ref::<Result<T, ApiError>>().cloned().unwrap_or_else(|| {
             Err(ApiError::InvalidResponse(format!("internal: shared result of {operation} has another type")))
         });
@@ -76,5 +89,26 @@ impl SharedCalls {
             }
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_is_let_go_when_its_window_ends_without_another_call() {
+        let shared = SharedCalls::new(Duration::from_secs(2), Arc::default());
+        let body: Arc<[u8]> = Arc::from(vec![7u8; 1024]);
+        let weak = Arc::downgrade(&body);
+        let got = shared.call("op", "a".into(), || async move { Ok::<_, ApiError>(body) }).await.unwrap();
+        drop(got);
+        assert!(weak.upgrade().is_some(), "kept for its window");
+        let again: Result<Arc<[u8]>, _> =
+            shared.call("op", "a".into(), || async { panic!("shared, not fetched again") }).await;
+        drop(again);
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert!(weak.upgrade().is_none(), "let go at the end of its window");
+        assert!(shared.cells.lock().unwrap().is_empty());
     }
 }

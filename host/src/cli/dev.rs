@@ -41,6 +41,10 @@ pub(super) struct SimulatorArgs {
     /// Seed of the data set.
     #[arg(long, default_value_t = potato_sim::DEFAULT_SEED)]
     pub(super) seed: u64,
+    /// Serve this many important potatoes instead of the data set's own (to try probes at
+    /// scale).
+    #[arg(long)]
+    pub(super) potatoes: Option<usize>,
 }
 
 pub(super) async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -103,7 +107,11 @@ pub(super) fn default_probes_dir() -> Option<PathBuf> {
 }
 
 pub(super) async fn simulator(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
-    let sim = potato_sim::Simulator::start(args.listen, &args.token, potato_sim::Dataset::generate(args.seed)).await?;
+    let mut data = potato_sim::Dataset::generate(args.seed);
+    if let Some(n) = args.potatoes {
+        data = data.with_potatoes(n);
+    }
+    let sim = potato_sim::Simulator::start(args.listen, &args.token, data).await?;
     println!("potato-api simulator: {}", sim.base_url());
     println!("token: {}", sim.token());
     println!("try: export POTATO_API_URL={} POTATO_API_TOKEN={}", sim.base_url(), sim.token());

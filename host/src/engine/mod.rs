@@ -273,14 +273,16 @@ impl Engine {
         let tiered = settings.compiler == Compiler::Tiered;
         // In the background the optimizing compiler takes one core, not all of them: the
         // probes (on their baseline code) and the scrapes keep the rest.
-        let optimizing = tier(&settings, Strategy::Cranelift, !tiered, compile_cache.as_ref())?;
+        // Both tiers read the target's answers into one set of kept values, under one budget.
+        let lately = Arc::new(tape::Kept::new(target::REUSE_MAX_BYTES));
+        let optimizing = tier(&settings, Strategy::Cranelift, !tiered, compile_cache.as_ref(), &lately)?;
         let baseline = match settings.compiler {
             Compiler::Optimizing => None,
             // Tiered, the baseline code is needed only until the optimized code is in (and a
             // restart loads the optimized code): not cached, since storing it (wasmtime
             // compresses what it stores) took 1.5 s of a 4 s cold start of the examples.
-            Compiler::Tiered => Some(tier(&settings, Strategy::Winch, true, None)?),
-            Compiler::Baseline => Some(tier(&settings, Strategy::Winch, true, compile_cache.as_ref())?),
+            Compiler::Tiered => Some(tier(&settings, Strategy::Winch, true, None, &lately)?),
+            Compiler::Baseline => Some(tier(&settings, Strategy::Winch, true, compile_cache.as_ref(), &lately)?),
         };
         let marks = match (tiered, &settings.cache_dir, &compile_cache) {
             (true, Some(dir), Some(_)) => Some(Marks::new(dir.join("optimized"), &optimizing.engine)),
@@ -383,7 +385,13 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
 }
 
 /// The configuration both tiers share (limits, pool, cache), with `strategy`'s code generator.
-fn tier(settings: &EngineSettings, strategy: Strategy, parallel: bool, cache: Option<&Cache>) -> anyhow::Result<Tier> {
+fn tier(
+    settings: &EngineSettings,
+    strategy: Strategy,
+    parallel: bool,
+    cache: Option<&Cache>,
+    lately: &Arc<tape::Kept>,
+) -> anyhow::Result<Tier> {
     let mut config = Config::new();
     config.strategy(strategy);
     config.parallel_compilation(parallel);
@@ -428,7 +436,7 @@ fn tier(settings: &EngineSettings, strategy: Strategy, parallel: bool, cache: Op
     config::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
     scratch::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
     if let Some(target) = &settings.target {
-        target::link(&mut linker, target)?;
+        target::link(&mut linker, target, lately)?;
     }
     Ok(Tier { engine, linker })
 }

@@ -7,7 +7,7 @@
 
 use super::values::Schema;
 use potato_api_client::wit::model::{Ty, TypeKind};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use wasmtime::component::Val;
 
 /// One scalar, or the shape of what follows (`Len`, `Case`, `None`/`Some`).
@@ -206,17 +206,23 @@ impl Tape {
     }
 }
 
-/// Tapes of bodies read lately, by function and body, within a budget of bytes for all of
-/// them together. A body is known by its `Arc` (the caller hands out the same one for a cached
-/// answer): a hit is a pointer comparison.
+/// Tapes of bodies read more than once lately, by function and body, within a budget of bytes
+/// for all of them together. A body is known by its `Arc` (the caller hands out the same one
+/// for a cached answer): a hit is a pointer comparison.
+///
+/// A body read once is only noted (a weak reference, no tape): most bodies are read by one
+/// run of one probe and never again, and a tape of each would double what the host holds of
+/// them (measured: a probe paging through 100,000 potatoes peaked 45 MiB higher). The second
+/// read of the same bytes makes the tape the reads after it use. Nothing here keeps a body
+/// alive: an entry goes when the caller's cache lets its body go.
 #[derive(Debug)]
 pub struct Kept {
     budget: usize,
     entries: Mutex<Vec<Entry>>,
 }
 
-/// A function's name, the body it read, and the tape of what it read.
-type Entry = (String, Arc<[u8]>, Arc<Tape>);
+/// A function's name, the body it read, and the tape of what it read once read twice.
+type Entry = (String, Weak<[u8]>, Option<Arc<Tape>>);
 
 impl Kept {
     pub fn new(budget: usize) -> Self {
@@ -227,36 +233,47 @@ impl Kept {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The tape `function` made of these very bytes, if kept. Entries whose bodies only this
-    /// cache still holds are forgotten first: the caller let them go, so they can never be
-    /// handed out again.
+    /// The tape `function` made of these very bytes, if kept. Entries whose bodies nobody
+    /// holds any more are forgotten first: they can never be handed out again.
     pub fn get(&self, function: &str, bytes: &Arc<[u8]>) -> Option<Arc<Tape>> {
         let mut entries = self.lock();
-        entries.retain(|(_, body, _)| Arc::strong_count(body) > 1);
-        entries.iter().find(|(f, b, _)| Arc::ptr_eq(b, bytes) && f == function).map(|(_, _, t)| t.clone())
+        entries.retain(|(_, body, _)| body.strong_count() > 0);
+        let found = entries.iter().find(|(f, b, _)| std::ptr::eq(b.as_ptr(), Arc::as_ptr(bytes)) && f == function);
+        found.and_then(|(_, _, tape)| tape.clone())
     }
 
-    /// Keeps `tape` for `function` and `bytes` when it fits the budget with what is kept;
-    /// answers whether it was kept. Nothing kept is pushed out for it: when more bodies cycle
-    /// through than fit, the first ones stay fast and the rest are read as if nothing were
-    /// kept, without paying for a tape that would be dropped before its next use.
-    pub fn keep(&self, function: &str, bytes: Arc<[u8]>, tape: Tape) -> bool {
+    /// Notes that `function` read `bytes`; on its second read of them, keeps the tape `tape`
+    /// makes when it fits the budget with what is kept. Answers whether a tape was kept.
+    /// Nothing kept is pushed out for it: when more bodies cycle through than fit, the first
+    /// ones stay fast and the rest are read as if nothing were kept, without paying for a
+    /// tape that would be dropped before its next use.
+    pub fn read(&self, function: &str, bytes: &Arc<[u8]>, tape: impl FnOnce() -> Option<Tape>) -> bool {
         let mut entries = self.lock();
-        if entries.iter().any(|(f, b, _)| Arc::ptr_eq(b, &bytes) && f == function) {
+        // A weak reference still holds its body's allocation: forget bodies nobody holds.
+        entries.retain(|(_, body, _)| body.strong_count() > 0);
+        let same = |(f, b, _): &Entry| std::ptr::eq(b.as_ptr(), Arc::as_ptr(bytes)) && f == function;
+        let Some(at) = entries.iter().position(same) else {
+            entries.push((function.to_string(), Arc::downgrade(bytes), None));
+            return false;
+        };
+        if entries[at].2.is_some() {
             return false;
         }
-        let kept: usize = entries.iter().map(|(_, _, t)| t.size()).sum();
+        let kept: usize = entries.iter().filter_map(|(_, _, t)| t.as_ref()).map(|t| t.size()).sum();
+        // Made under the lock: a second read of the same bytes is rare, and two runs making
+        // the same tape at once would be wasted work.
+        let Some(tape) = tape() else { return false };
         if kept + tape.size() > self.budget {
             return false;
         }
-        entries.push((function.to_string(), bytes, Arc::new(tape)));
+        entries[at].2 = Some(Arc::new(tape));
         true
     }
 
     /// Bytes of tapes kept now.
     #[cfg(test)]
     fn size(&self) -> usize {
-        self.lock().iter().map(|(_, _, t)| t.size()).sum()
+        self.lock().iter().filter_map(|(_, _, t)| t.as_ref()).map(|t| t.size()).sum()
     }
 }
 
@@ -299,22 +316,29 @@ mod tests {
         };
         let one = tape(100).size();
         let kept = Kept::new(one * 3);
-        // The caller's cache holds the bodies (a second reference each).
+        // The caller's cache holds the bodies.
         let bodies: Vec<Arc<[u8]>> = (0..5).map(|i| Arc::from(vec![i as u8; 8])).collect();
-        let held: Vec<Arc<[u8]>> = bodies.clone();
-        let admitted = bodies.iter().filter(|b| kept.keep("f", Arc::clone(b), tape(100))).count();
+        // A first read only notes the body: no tape is made.
+        for body in &bodies {
+            assert!(!kept.read("f", body, || panic!("no tape on a first read")));
+        }
+        assert_eq!(kept.size(), 0);
+        assert!(kept.get("f", &bodies[0]).is_none());
+        // The second read keeps one, as many as fit.
+        let admitted = bodies.iter().filter(|b| kept.read("f", b, || Some(tape(100)))).count();
         assert_eq!(admitted, 3, "as many as fit, the rest refused");
         assert!(kept.size() <= one * 3);
         assert!(kept.get("f", &bodies[0]).is_some());
         assert!(kept.get("g", &bodies[0]).is_none(), "the same bytes read by another function are not its");
         assert!(kept.get("f", &bodies[4]).is_none(), "refused, not kept");
-        // The caller lets a body go: its tape goes too, and makes room.
-        drop(held);
+        // Nothing here holds a body, and its tape goes with it.
+        let weak = Arc::downgrade(&bodies[0]);
         drop(bodies);
+        assert_eq!(weak.strong_count(), 0, "the bodies were not kept alive");
         let fresh: Arc<[u8]> = Arc::from(vec![9u8; 8]);
-        let _cache = Arc::clone(&fresh);
         assert!(kept.get("f", &fresh).is_none());
         assert_eq!(kept.size(), 0, "tapes of bodies nobody holds are forgotten");
-        assert!(kept.keep("f", fresh, tape(100)));
+        assert!(!kept.read("f", &fresh, || Some(tape(100))));
+        assert!(kept.read("f", &fresh, || Some(tape(100))));
     }
 }

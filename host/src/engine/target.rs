@@ -58,7 +58,7 @@ const PAGE_SIZE: u64 = 1000;
 /// together over all functions: a bound on what the host keeps beyond the caller's cache,
 /// whatever the document and however many functions it has. (A tape takes about the room of
 /// its body; the bodies themselves are the caller's, kept for its share window.)
-const REUSE_MAX_BYTES: usize = 64 << 20;
+pub(super) const REUSE_MAX_BYTES: usize = 64 << 20;
 
 /// What a function reads, shared by its closure.
 struct Served {
@@ -92,9 +92,7 @@ impl Served {
         }
         let value =
             values::from_json(&self.schema, ty, &bytes).map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
-        if let Some(tape) = Tape::of(&self.schema, ty, &value) {
-            self.read_lately.keep(name, bytes, tape);
-        }
+        self.read_lately.read(name, &bytes, || Tape::of(&self.schema, ty, &value));
         Ok(value)
     }
 }
@@ -104,15 +102,14 @@ impl Served {
 ///
 /// # Errors
 /// When the linker refuses a definition (a name defined twice).
-pub(super) fn link(linker: &mut Linker<RunState>, target: &Target) -> wasmtime::Result<()> {
+pub(super) fn link(linker: &mut Linker<RunState>, target: &Target, lately: &Arc<Kept>) -> wasmtime::Result<()> {
     let api = &target.api;
     let (name, version) = api.package.split_once('@').unwrap_or((&api.package, ""));
     linker.instance(&format!("{name}/types@{version}"))?;
     let mut instance = linker.instance(&format!("{name}/{}@{version}", api.interface))?;
     let schema = Arc::new(Schema::new(api));
-    let lately = Arc::new(Kept::new(REUSE_MAX_BYTES));
     for function in &api.functions {
-        let served = Arc::new(Served::new(function, &schema, &target.caller, &lately));
+        let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
         instance.func_new_async(&function.name, move |mut store, _ty, params, results| {
             let served = served.clone();
             Box::new(async move {
@@ -124,7 +121,7 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target) -> wasmtime::
     }
     for pager in &api.pagers {
         let Some(function) = api.functions.iter().find(|f| f.name == pager.of) else { continue };
-        let served = Arc::new(Served::new(function, &schema, &target.caller, &lately));
+        let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
         let name = pager.name.clone();
         let pager = Arc::new(pager.clone());
         instance.func_new_async(&name, move |mut store, _ty, params, results| {

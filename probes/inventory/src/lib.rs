@@ -1,8 +1,9 @@
 //! Inventory probe: important potatoes by status and variety, how many were harvested, and a
-//! weight histogram, over every page of `list-important-potatoes`.
+//! weight histogram, over every page of `list-important-potatoes`, counted page by page (the
+//! probe holds one page of potatoes, not all of them).
 
 use probe_sdk::types::{PotatoStatus, Variety};
-use probe_sdk::{Counter, Gauge, Histogram, MetricFamily, Probe, all_important_potatoes, config};
+use probe_sdk::{Counter, Gauge, Histogram, MetricFamily, Probe, config, important_potatoes};
 
 struct Inventory;
 probe_sdk::probe!(Inventory);
@@ -10,8 +11,6 @@ probe_sdk::probe!(Inventory);
 impl Probe for Inventory {
     fn collect() -> Result<Vec<MetricFamily>, String> {
         let page_size = config::parse_or("page-size", 1000u32)?;
-        let potatoes = all_important_potatoes(page_size).map_err(|e| format!("list-important-potatoes: {e}"))?;
-
         let mut by_status = Gauge::new("potato_inventory_potatoes", "Important potatoes by status and variety.");
         let mut harvested =
             Counter::new("potato_inventory_harvested", "Important potatoes harvested so far, by variety.");
@@ -21,7 +20,8 @@ impl Probe for Inventory {
             &[100.0, 200.0, 300.0, 400.0, 500.0, 750.0],
         )
         .unit("grams");
-        for p in &potatoes {
+        for p in important_potatoes(page_size) {
+            let p = p.map_err(|e| format!("list-important-potatoes: {e}"))?;
             by_status.add(&[("status", status(p.status)), ("variety", variety(p.variety))], 1.0);
             if p.harvested_at.is_some() {
                 harvested.add(&[("variety", variety(p.variety))], 1.0);

@@ -27,7 +27,7 @@ mod builders;
 mod paging;
 
 pub use builders::{Counter, Gauge, Histogram};
-pub use paging::{all_important_potatoes, all_orders};
+pub use paging::{PageResult, Pages, all_important_potatoes, all_orders, important_potatoes, orders};
 
 #[doc(hidden)]
 pub mod bindings {

@@ -183,3 +183,29 @@ async fn shards_split_the_probes_with_each_in_exactly_one() {
     expected.sort();
     assert_eq!(seen, expected, "every probe in exactly one shard");
 }
+
+/// The host sets mimalloc's settings for itself (docs/performance.md, section 8), and leaves a
+/// value the environment sets alone.
+#[tokio::test]
+async fn the_host_runs_with_its_allocator_settings_unless_the_environment_sets_them() {
+    let environ = |pid: u32| std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
+    let has = |env: &[u8], entry: &str| env.split(|b| *b == 0).any(|e| e == entry.as_bytes());
+    let host = Host::start("[api]\nbase_url = \"http://127.0.0.1:9/api/v0\"\n");
+    let env = environ(host.pid());
+    assert!(has(&env, "MIMALLOC_PURGE_DELAY=0") && has(&env, "MIMALLOC_ARENA_EAGER_COMMIT=0"));
+
+    let mut child = support::binary()
+        .args(["simulator", "--listen", "127.0.0.1:0"])
+        .env("MIMALLOC_PURGE_DELAY", "250")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().expect("stdout")), &mut line)
+        .expect("banner");
+    let env = environ(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(has(&env, "MIMALLOC_PURGE_DELAY=250"), "the environment's value stays");
+    assert!(has(&env, "MIMALLOC_ARENA_EAGER_COMMIT=0"));
+}

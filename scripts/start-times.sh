@@ -37,3 +37,17 @@ for run in cold warm; do
   kill "$pid"
   wait "$pid" 2>/dev/null || true
 done
+
+# A probe author's first `probe-host once` of each large component, nothing cached.
+sim_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+target/release/probe-host simulator --listen "127.0.0.1:$sim_port" --token once-token >/dev/null 2>&1 &
+sim=$!
+until curl -fs "http://127.0.0.1:$sim_port/api/v0/health" -H 'Authorization: Bearer once-token' >/dev/null 2>&1; do sleep 0.05; done
+for probe in orders-py orders-js; do
+  started=$(date +%s.%N)
+  POTATO_API_TOKEN=once-token target/release/probe-host once "$work/probes/$probe.wasm" --no-cache "$@" \
+    --api-url "http://127.0.0.1:$sim_port/api/v0" >/dev/null 2>&1
+  done_at=$(date +%s.%N)
+  echo "== first once of $probe (nothing cached): $(python3 -c "print(f'{$done_at - $started:.2f}')") s"
+done
+kill "$sim"

@@ -198,6 +198,8 @@ async fn run_overhead(opts: &Opts, f: &Fixtures) {
             Engine::new(EngineSettings {
                 pooling,
                 target: Some(document_target(&api)),
+                // The code a probe runs once the optimizer is done (section 5).
+                compiler: Compiler::Optimizing,
                 ..EngineSettings::for_probes(4, 64 << 20)
             })
             .unwrap(),
@@ -353,6 +355,8 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
         let engine = Arc::new(
             Engine::new(EngineSettings {
                 target: Some(document_target(&api)),
+                // The code a probe runs once the optimizer is done (section 5).
+                compiler: Compiler::Optimizing,
                 ..EngineSettings::for_probes(4, 256 << 20)
             })
             .unwrap(),

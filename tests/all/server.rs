@@ -209,3 +209,27 @@ async fn the_host_runs_with_its_allocator_settings_unless_the_environment_sets_t
     assert!(has(&env, "MIMALLOC_PURGE_DELAY=250"), "the environment's value stays");
     assert!(has(&env, "MIMALLOC_ARENA_EAGER_COMMIT=0"));
 }
+
+/// The background compiler takes only the CPU the rest leaves (README, "Start-up").
+#[tokio::test]
+async fn the_optimizer_thread_runs_at_the_lowest_priority() {
+    let host = Host::start("[api]\nbase_url = \"http://127.0.0.1:9/api/v0\"\n");
+    let niceness = || -> Vec<i64> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", host.pid())).expect("tasks");
+        tasks
+            .filter_map(|t| {
+                let dir = t.ok()?.path();
+                (std::fs::read_to_string(dir.join("comm")).ok()?.trim() == "optimizer").then_some(())?;
+                let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+                // Fields after the command name; niceness is the 19th field of the whole line.
+                stat.rsplit_once(')')?.1.split_whitespace().nth(16)?.parse().ok()
+            })
+            .collect()
+    };
+    // The thread lowers its own priority as it starts: give it a moment.
+    let started = std::time::Instant::now();
+    while niceness() != [19] && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(niceness(), [19], "one optimizer thread, at niceness 19");
+}

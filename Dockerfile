@@ -7,7 +7,7 @@ FROM docker.io/library/rust:1.95.0-bookworm AS build
 WORKDIR /src
 RUN rustup target add wasm32-wasip2
 COPY . .
-RUN cargo build --release --locked -p probe-host \
+RUN cargo build --release --locked -p probe-host --no-default-features \
  && cargo build --release --locked --target wasm32-wasip2 --manifest-path probes/Cargo.toml --target-dir target/probes
 
 FROM docker.io/library/debian:12.12-slim

@@ -23,6 +23,8 @@ scripts/instruction-counts.sh --smoke
 
 step "lint (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
+# The release image's build (Dockerfile): without the development commands.
+cargo clippy -p probe-host --no-default-features -- -D warnings
 cargo clippy --release --target wasm32-wasip2 --manifest-path probes/Cargo.toml --target-dir target/probes -- -D warnings
 cargo clippy --release --target wasm32-wasip2 --manifest-path tests/probes/Cargo.toml --target-dir target/fixtures -- -D warnings
 

@@ -19,7 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use probe_host::api::{ApiSettings, HttpCaller, PotatoApi};
 use probe_host::app::{self, HostSettings};
 use probe_host::config::{Config, ProbeSettings};
-use probe_host::engine::{Compiler, Engine, EngineSettings, Probe, RunContext, RunLimits, Scratch, Target};
+use probe_host::engine::{Compiler, Engine, EngineSettings, Probe, RunContext, RunLimits, Target};
 use probe_host::exposition::{self, Format};
 use probe_host::model::{MetricFamily, MetricKind};
 use probe_host::probe::{self as probes, ProbeSpec};
@@ -155,21 +155,13 @@ fn dummy_api() -> PotatoApi {
 }
 
 fn context(config: &Arc<BTreeMap<String, String>>) -> RunContext {
-    RunContext {
-        config: config.clone(),
-        limits: RunLimits {
-            timeout: Duration::from_secs(30),
-            cpu: Duration::from_secs(10),
-            memory_bytes: 64 << 20,
-            max_api_calls: 1000,
-            max_families: 200,
-            max_samples: 20_000,
-            max_output_bytes: 8 << 20,
-        },
-        scratch: Scratch::default(),
-        allow: None,
-        denied: Arc::default(),
-    }
+    let settings = ProbeSettings {
+        timeout: Duration::from_secs(30),
+        cpu: Duration::from_secs(10),
+        max_api_calls: 1000,
+        ..ProbeSettings::default()
+    };
+    RunContext { config: config.clone(), ..RunContext::with_limits(RunLimits::from(&settings)) }
 }
 
 async fn compile(engine: &Arc<Engine>, path: &Path) -> Probe {
@@ -534,15 +526,15 @@ fn scrape(opts: &Opts) {
     println!("|---|---|---|---|---|---|---|---|---|");
     let sizes: &[usize] = if opts.quick { &[10_000] } else { &[10_000, 100_000] };
     for &series in sizes {
-        let table = table_with(series, 100);
+        let table = exposition::Exposition::new(Arc::new(table_with(series, 100)), exposition::SelfSources::default());
         let registry = baseline_registry(series, 100);
         let n = opts.n(if series >= 100_000 { 30 } else { 200 });
-        let text = time(n, || exposition::render(&table, Format::Text));
-        let om = time(n, || exposition::render(&table, Format::OpenMetrics));
-        let gz = time(n, || exposition::snapshot(&table, Format::Text).gzip());
+        let text = time(n, || table.render(Format::Text));
+        let om = time(n, || table.render(Format::OpenMetrics));
+        let gz = time(n, || table.snapshot(Format::Text).gzip());
         let whole = time(n, || {
             use std::io::Write as _;
-            let body = exposition::render(&table, Format::Text);
+            let body = table.render(Format::Text);
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             enc.write_all(body.as_bytes()).unwrap();
             enc.finish().unwrap()
@@ -552,7 +544,7 @@ fn scrape(opts: &Opts) {
             prometheus_client::encoding::text::encode(&mut out, &registry).unwrap();
             out
         });
-        let body = exposition::snapshot(&table, Format::Text);
+        let body = table.snapshot(Format::Text);
         println!(
             "| {series} | {} | {} | {} | {} | {} | {:.2} | {:.1} MB | {:.2} MB |",
             ms(text.p50),

@@ -99,7 +99,9 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
 
-    let table = Arc::new(ProbeTable::default().with_api_stats(api.stats()).with_compile_cache(engine.compile_cache()));
+    let table = Arc::new(ProbeTable::default());
+    let sources = crate::exposition::SelfSources { api: Some(api.stats()), compile_cache: engine.compile_cache() };
+    let exposition = Arc::new(crate::exposition::Exposition::new(table.clone(), sources));
     let sources = Arc::new(Sources::new(OciSettings {
         cache_dir: settings.oci.cache_dir.clone().or_else(|| settings.cache_dir.clone()),
         ..settings.oci.clone()
@@ -108,7 +110,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     let reloader = Arc::new(Reloader::new(settings.probes.clone(), settings.config.clone(), supervisor, table.clone()));
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel(4);
     let server_settings = ServerSettings { reload: Some(reload_tx), ..settings.server.clone() };
-    let mut tasks = vec![tokio::spawn(server::serve(listener, table.clone(), server_settings))];
+    let mut tasks = vec![tokio::spawn(server::serve(listener, exposition, server_settings))];
     let r = reloader.clone();
     tasks.push(tokio::spawn(async move {
         r.start(desired, &mut reload_rx).await;

@@ -1,11 +1,12 @@
 //! The scheduler: one task per probe, running it on its interval. Runs of one probe never
 //! overlap (the task awaits each run), and each run is bounded by its timeout.
 
+use crate::bounded::bounded;
 use crate::config::ProbeSettings;
 use crate::engine::{Probe, RunContext, RunLimits, Scratch};
 use crate::outcome::RunOutcome;
 use crate::probe::ProbeSpec;
-use crate::status::{MAX_MESSAGE_BYTES, ProbeSlot, bounded};
+use crate::status::{MAX_MESSAGE_BYTES, ProbeSlot};
 use crate::validate::{OutputLimits, validate};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! writes after each run) and the server (which reads on each scrape). Scrapes only read what
 //! the last runs left; they never trigger or wait for a run.
 
-use crate::exposition::Chunk;
+use crate::bounded::bounded;
 use crate::model::MetricFamily;
 use crate::outcome::RunOutcome;
 use std::collections::BTreeMap;
@@ -10,19 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 /// Bytes of a message kept in a probe's status (and shown on `/`, and logged): a probe's own
-/// error text is cut to [`crate::engine::MAX_ERROR_BYTES`] first, this leaves room for the
-/// host's words around it. A probe decides what its errors say, not how much the host keeps.
-pub const MAX_MESSAGE_BYTES: usize = crate::engine::MAX_ERROR_BYTES + 1024;
-
-/// `text` cut to at most `max` bytes (on a character boundary); when cut, followed by how many
-/// bytes were dropped.
-pub fn bounded(text: &str, max: usize) -> String {
-    let kept = crate::engine::truncate(text, max);
-    if kept.len() == text.len() {
-        return text.to_string();
-    }
-    format!("{kept}… ({} bytes dropped)", text.len() - kept.len())
-}
+/// error text is cut to the engine's `MAX_ERROR_BYTES` (4 KiB) first, this leaves 1 KiB for the
+/// host's words around it (a unit test keeps the two in step). A probe decides what its errors
+/// say, not how much the host keeps.
+pub const MAX_MESSAGE_BYTES: usize = 5 * 1024;
 
 /// One probe's slot in the table.
 #[derive(Debug)]
@@ -38,15 +29,6 @@ pub struct ProbeSlot {
     /// Calls refused because the operation is not in the probe's `allow` list.
     pub denied: Arc<std::sync::atomic::AtomicU64>,
     status: Mutex<ProbeStatus>,
-    /// The last run's families as encoded for scrapes, per format (see [`ProbeSlot::encoded`]).
-    encoded: Mutex<Encoded>,
-}
-
-/// Encoded families, valid while the slot's families are the same `Arc`.
-#[derive(Debug, Default)]
-struct Encoded {
-    of: Option<Arc<Vec<MetricFamily>>>,
-    by_format: Vec<(crate::exposition::Format, Arc<Chunk>)>,
 }
 
 /// What is known about a probe right now.
@@ -102,7 +84,6 @@ impl ProbeSlot {
             manifest_digest: None,
             denied: Arc::default(),
             status: Mutex::new(status),
-            encoded: Mutex::default(),
         }
     }
 
@@ -150,26 +131,6 @@ impl ProbeSlot {
         self.lock().load_error = Some(bounded(&message, MAX_MESSAGE_BYTES).into());
     }
 
-    /// `families` (this slot's current ones) in `format`: encoded by `encode` once per run and
-    /// format, then shared by every scrape until the next run replaces them.
-    pub fn encoded(
-        &self,
-        families: &Arc<Vec<MetricFamily>>,
-        format: crate::exposition::Format,
-        encode: impl FnOnce(&Arc<Vec<MetricFamily>>) -> Chunk,
-    ) -> Arc<Chunk> {
-        let mut cache = self.encoded.lock().unwrap_or_else(PoisonError::into_inner);
-        if !cache.of.as_ref().is_some_and(|of| Arc::ptr_eq(of, families)) {
-            *cache = Encoded { of: Some(families.clone()), by_format: Vec::new() };
-        }
-        if let Some((_, chunk)) = cache.by_format.iter().find(|(f, _)| *f == format) {
-            return chunk.clone();
-        }
-        let chunk = Arc::new(encode(families));
-        cache.by_format.push((format, chunk.clone()));
-        chunk
-    }
-
     /// A newer version was refused; this one keeps running. The same refusal seen again (every
     /// rescan re-reads the sources) is counted once.
     pub fn set_update_error(&self, message: String) {
@@ -214,8 +175,6 @@ impl ProbeSlot {
 #[derive(Debug, Default)]
 pub struct ProbeTable {
     slots: RwLock<Vec<Arc<ProbeSlot>>>,
-    api_stats: Option<Arc<crate::api::ApiStats>>,
-    compile_cache: Option<crate::engine::CompileCacheStats>,
     reload: Mutex<ReloadStatus>,
     /// False until the first set of probes is known (before that, nothing is ready).
     populated: std::sync::atomic::AtomicBool,
@@ -239,26 +198,6 @@ impl ProbeTable {
         let table = Self::default();
         table.set_slots(slots);
         table
-    }
-
-    /// Also expose the target API call statistics.
-    pub fn with_api_stats(mut self, stats: Arc<crate::api::ApiStats>) -> Self {
-        self.api_stats = Some(stats);
-        self
-    }
-
-    /// Also expose the compile cache's hits and misses.
-    pub fn with_compile_cache(mut self, stats: Option<crate::engine::CompileCacheStats>) -> Self {
-        self.compile_cache = stats;
-        self
-    }
-
-    pub fn compile_cache(&self) -> Option<&crate::engine::CompileCacheStats> {
-        self.compile_cache.as_ref()
-    }
-
-    pub fn api_stats(&self) -> Option<&crate::api::ApiStats> {
-        self.api_stats.as_deref()
     }
 
     /// The probes now.
@@ -288,5 +227,14 @@ impl ProbeTable {
         if ok {
             r.last_success = SystemTime::now();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The status keeps a probe's whole (already cut) error and the host's words around it.
+    #[test]
+    fn a_status_message_has_room_for_a_probes_whole_error() {
+        assert_eq!(super::MAX_MESSAGE_BYTES, crate::engine::MAX_ERROR_BYTES + 1024);
     }
 }

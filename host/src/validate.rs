@@ -162,7 +162,7 @@ fn check_family(family: &MetricFamily, limits: &OutputLimits) -> Result<(), Stri
             if name.len() > limits.max_label_name_bytes || value.len() > limits.max_label_value_bytes {
                 return Err(format!(
                     "label {:?}: name or value too long (caps: {} and {} bytes)",
-                    crate::engine::truncate(name, 64),
+                    crate::bounded::truncate(name, 64),
                     limits.max_label_name_bytes,
                     limits.max_label_value_bytes
                 ));

@@ -9,7 +9,7 @@
 //! `PROPTEST_CASES` for more) and checked in one batch per checker, so the parsers start once.
 
 use crate::support::checkers;
-use probe_host::exposition::{Format, render};
+use probe_host::exposition::{Exposition, Format, SelfSources};
 use probe_host::model::{Histogram, MetricFamily, MetricKind, Sample, SampleValue};
 use probe_host::status::{ProbeSlot, ProbeTable};
 use probe_host::validate::{OutputLimits, validate};
@@ -147,8 +147,8 @@ fn everything_validate_accepts_encodes_to_output_the_real_parsers_accept() {
             slot.record_success(families.clone(), Duration::from_millis(1), 0);
             slots.push(Arc::new(slot));
         }
-        let table = ProbeTable::new(slots);
-        scrapes.push((format!("{runs:#?}"), render(&table, Format::Text), render(&table, Format::OpenMetrics)));
+        let exposed = Exposition::new(Arc::new(ProbeTable::new(slots)), SelfSources::default());
+        scrapes.push((format!("{runs:#?}"), exposed.render(Format::Text), exposed.render(Format::OpenMetrics)));
     }
     // Both outcomes must be common, or the generator tests little.
     assert!(

@@ -59,6 +59,9 @@ async fn the_dockerfile_command_runs_and_its_healthcheck_passes() {
     let dockerfile = std::fs::read_to_string(support::repo_root().join("Dockerfile")).expect("Dockerfile");
     assert!(dockerfile.lines().any(|l| l.starts_with("USER 10001")), "non-root user");
     assert!(dockerfile.contains("EXPOSE 9898"));
+    // The release image leaves out the development commands (`demo`, `simulator`); CI lints
+    // that build (scripts/test.sh).
+    assert!(dockerfile.contains("cargo build --release --locked -p probe-host --no-default-features"));
     let entrypoint = json_array(&dockerfile, "ENTRYPOINT");
     assert_eq!(entrypoint, ["/usr/local/bin/probe-host"]);
     // Every example the image copies is built by the probes workspace.

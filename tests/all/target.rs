@@ -8,9 +8,9 @@ use crate::support;
 use potato_api_client::wit::model::Function;
 use potato_api_client::wit::{Options, Pagination, generate};
 use probe_host::api::{ApiError, ApiSettings, HttpCaller, PotatoApi};
-use probe_host::engine::{CallFuture, Caller, Engine, EngineSettings, RunContext, RunLimits, Scratch, Target};
+use probe_host::config::ProbeSettings;
+use probe_host::engine::{CallFuture, Caller, Engine, EngineSettings, RunContext, RunLimits, Target};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -102,21 +102,13 @@ async fn run_shop_probe(
     let engine = Engine::new(settings).expect("engine");
     let bytes = std::fs::read(path).expect("the shop probe");
     let probe = engine.load("shop", &bytes).unwrap_or_else(|e| panic!("{e}"));
-    let ctx = RunContext {
-        config: Arc::new(BTreeMap::new()),
-        limits: RunLimits {
-            timeout: Duration::from_secs(10),
-            cpu: Duration::from_secs(5),
-            memory_bytes: 64 << 20,
-            max_api_calls: 20,
-            max_families: 200,
-            max_samples: 20_000,
-            max_output_bytes: 8 << 20,
-        },
-        scratch: Scratch::default(),
-        allow: None,
-        denied: Arc::default(),
+    let settings = ProbeSettings {
+        timeout: Duration::from_secs(10),
+        cpu: Duration::from_secs(5),
+        max_api_calls: 20,
+        ..ProbeSettings::default()
     };
+    let ctx = RunContext::with_limits(RunLimits::from(&settings));
     probe.run(ctx).await
 }
 

@@ -3,6 +3,7 @@
 //! `once`, `check`, `push`, `new`, `wit`) and [`dev`] (the demo and the simulator).
 
 mod author;
+#[cfg(feature = "dev")]
 mod dev;
 mod run;
 
@@ -36,10 +37,12 @@ enum Command {
     /// Run the exporter: load probes, run them on their intervals, serve /metrics.
     Run(run::RunArgs),
     /// Start the potato-api simulator and the example probes on loopback, and print the URL.
+    #[cfg(feature = "dev")]
     Demo(dev::DemoArgs),
     /// Run one probe once against the API and print its metrics (the probe author's loop).
     Once(author::OnceArgs),
     /// Run the potato-api simulator alone, for developing probes against it.
+    #[cfg(feature = "dev")]
     Simulator(dev::SimulatorArgs),
     /// Write the WIT packages a probe is built against; with --openapi, those for any API that
     /// publishes an OpenAPI document (docs/openapi-to-wit.md).
@@ -205,8 +208,10 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            #[cfg(feature = "dev")]
             Command::Demo(args) => dev::demo(args).await,
             Command::Once(args) => author::once(args).await,
+            #[cfg(feature = "dev")]
             Command::Simulator(args) => dev::simulator(args).await,
             Command::Wit { out, openapi, target } => author::wit(&out, &openapi, &target),
             Command::Check { probe, target, cache } => author::check(&probe, &*target.document()?, &cache).await,

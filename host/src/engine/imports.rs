@@ -43,7 +43,7 @@ const MAX_LOG_LINE: usize = 4096;
 
 impl log::Host for RunState {
     async fn log(&mut self, level: log::Level, message: String) {
-        let message = truncate(&message, MAX_LOG_LINE);
+        let message = crate::bounded::truncate(&message, MAX_LOG_LINE);
         if !self.charge_log(message.len()) {
             return;
         }
@@ -66,18 +66,6 @@ impl config::Host for RunState {
     async fn get_all(&mut self) -> Vec<(String, String)> {
         self.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
-}
-
-/// Cuts `s` to at most `max` bytes on a character boundary.
-pub fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 impl scratch::Host for RunState {

@@ -10,7 +10,6 @@ mod epoch;
 mod families;
 mod guest_errors;
 mod imports;
-pub use imports::truncate;
 mod limits;
 mod output;
 mod scratch;
@@ -550,7 +549,7 @@ impl Probe {
                     (None, true) => root_cause(&trap),
                     (None, false) => format!("{}\nprobe output before the trap:\n{tail}", root_cause(&trap)),
                 };
-                let message = crate::status::bounded(&message, MAX_ERROR_BYTES);
+                let message = crate::bounded::bounded(&message, MAX_ERROR_BYTES);
                 // However the language surfaced it, a run that fails after a failed API call
                 // is counted as the API's failure.
                 if state.api_failures > 0 { RunError::ApiError(message) } else { RunError::Trap(message) }
@@ -558,9 +557,9 @@ impl Probe {
             // An error message is cut at once: the copy the host had to make of it is freed
             // here, and only `MAX_ERROR_BYTES` of it are kept, logged and shown.
             Ok(Ok(Err(message))) if state.api_failures > 0 => {
-                Err(RunError::ApiError(crate::status::bounded(&message, MAX_ERROR_BYTES)))
+                Err(RunError::ApiError(crate::bounded::bounded(&message, MAX_ERROR_BYTES)))
             }
-            Ok(Ok(Err(message))) => Err(RunError::ProbeError(crate::status::bounded(&message, MAX_ERROR_BYTES))),
+            Ok(Ok(Err(message))) => Err(RunError::ProbeError(crate::bounded::bounded(&message, MAX_ERROR_BYTES))),
             Ok(Ok(Ok(families))) => Ok(RunOutput {
                 families: families.into_iter().map(families::family_from_wit).collect(),
                 api_calls,

@@ -1,6 +1,7 @@
 //! Exposition: the latest snapshot of every probe's families plus the host's self-metrics,
 //! encoded as OpenMetrics 1.0 (via `prometheus-client`) or Prometheus text 0.0.4.
 
+mod encoded;
 mod gzip;
 mod negotiate;
 mod openmetrics;
@@ -11,8 +12,51 @@ pub use negotiate::{Format, negotiate};
 
 use crate::model::MetricFamily;
 use crate::status::{ProbeStatus, ProbeTable};
+use encoded::EncodedCache;
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
+
+/// What the host reports about itself beyond its probes, handed over by whoever assembles the
+/// host (the access layer's call statistics, the compile cache's counters).
+#[derive(Debug, Clone, Default)]
+pub struct SelfSources {
+    pub api: Option<Arc<crate::api::ApiStats>>,
+    pub compile_cache: Option<crate::engine::CompileCacheStats>,
+}
+
+/// The scrape side of the host: the probe table as scrapers see it, each probe's families
+/// encoded once per run and format, and the host's own metrics.
+#[derive(Debug)]
+pub struct Exposition {
+    table: Arc<ProbeTable>,
+    sources: SelfSources,
+    encoded: EncodedCache,
+}
+
+impl Exposition {
+    pub fn new(table: Arc<ProbeTable>, sources: SelfSources) -> Self {
+        Self { table, sources, encoded: EncodedCache::default() }
+    }
+
+    /// The probe table it exposes.
+    pub fn table(&self) -> &Arc<ProbeTable> {
+        &self.table
+    }
+
+    /// Encodes the current snapshot in `format`.
+    pub fn render(&self, format: Format) -> String {
+        self.snapshot(format).text()
+    }
+
+    /// The current snapshot in `format`, in parts.
+    ///
+    /// Each probe's families are encoded once per successful run and kept (a scrape between
+    /// two runs reuses the bytes, and their gzip form); only the self-metrics, which change all
+    /// the time, and families cut by a name collision are encoded per scrape.
+    pub fn snapshot(&self, format: Format) -> Body {
+        snapshot(&self.table, &self.sources, &self.encoded, format)
+    }
+}
 
 /// One part of a scrape body: a probe's families as encoded after its last run (kept with its
 /// slot and shared by every scrape until the next run), or bytes made for one scrape. Its gzip
@@ -79,19 +123,13 @@ pub fn render_families(families: &[MetricFamily], format: Format) -> String {
     text
 }
 
-/// Encodes the current snapshot in `format`.
-pub fn render(table: &ProbeTable, format: Format) -> String {
-    snapshot(table, format).text()
-}
-
-/// The current snapshot in `format`, in parts.
-///
-/// Each probe's families are encoded once per successful run and kept with its slot (a scrape
-/// between two runs reuses the bytes, and their gzip form); only the self-metrics, which change
-/// all the time, and families cut by a name collision are encoded per scrape.
-pub fn snapshot(table: &ProbeTable, format: Format) -> Body {
+fn snapshot(table: &ProbeTable, sources: &SelfSources, cache: &EncodedCache, format: Format) -> Body {
     let slots = table.slots();
     let statuses: Vec<ProbeStatus> = slots.iter().map(|slot| slot.status()).collect();
+    // Encodings of probes without families now (removed, or failing) are not kept.
+    cache.keep_only(
+        slots.iter().zip(&statuses).filter(|(_, s)| s.families.is_some()).map(|(slot, _)| slot.name.as_str()),
+    );
     // Series names served so far. A family is served only if none of the names it claims
     // (`x`, `x_total`, `x_bucket`, ... see `MetricFamily::claimed_names`) is taken: otherwise
     // one probe's gauge `b_total` would overwrite another's counter `b` in the scraper.
@@ -101,7 +139,7 @@ pub fn snapshot(table: &ProbeTable, format: Format) -> Body {
     for ((slot, status), conflicts) in slots.iter().zip(&statuses).zip(&mut conflicts) {
         let (Some(families), Some(claimed)) = (&status.families, &status.claimed) else { continue };
         if claimed.iter().flatten().all(|name| !taken.contains(name.as_str())) {
-            parts.push(slot.encoded(families, format, |f| Chunk::new(encode(f, format))));
+            parts.push(cache.get(&slot.name, families, format, |f| Chunk::new(encode(f, format))));
             taken.extend(claimed.iter().flatten().map(String::as_str));
             continue;
         }
@@ -119,7 +157,7 @@ pub fn snapshot(table: &ProbeTable, format: Format) -> Body {
     drop(taken);
     let rows: Vec<_> = slots.into_iter().zip(statuses).zip(conflicts).map(|((slot, s), c)| (slot, s, c)).collect();
     // Self-metrics cannot clash: probes' claimed names never start with `probe_host_`.
-    let mut own = encode(&Arc::new(self_metrics::families(&rows, table)), format);
+    let mut own = encode(&Arc::new(self_metrics::families(&rows, table, sources)), format);
     if format == Format::OpenMetrics {
         own.push_str("# EOF\n");
     }
@@ -143,7 +181,11 @@ mod tests {
     use std::io::Read;
     use std::time::Duration;
 
-    fn table() -> ProbeTable {
+    fn exposed(table: ProbeTable) -> Exposition {
+        Exposition::new(Arc::new(table), SelfSources::default())
+    }
+
+    fn table() -> Exposition {
         let slots = (0..3)
             .map(|p| {
                 let slot = ProbeSlot::new(&format!("p{p}"), "test", Duration::from_secs(30));
@@ -155,7 +197,7 @@ mod tests {
                 Arc::new(slot)
             })
             .collect();
-        ProbeTable::new(slots)
+        exposed(ProbeTable::new(slots))
     }
 
     fn probe(name: &str, families: Vec<MetricFamily>) -> Arc<ProbeSlot> {
@@ -192,9 +234,9 @@ mod tests {
                     vec![family(series, MetricKind::Gauge, 666.0), family("ok", MetricKind::Gauge, 1.0)],
                 );
                 let slots = if first_listed { vec![owner, squatter] } else { vec![squatter, owner] };
-                let table = ProbeTable::new(slots);
+                let table = exposed(ProbeTable::new(slots));
                 for format in [Format::Text, Format::OpenMetrics] {
-                    let text = render(&table, format);
+                    let text = table.render(format);
                     let typed = text.lines().filter(|l| l.starts_with("# TYPE b")).count();
                     assert_eq!(typed, 1, "{series}, {format:?}: one family of the two\n{text}");
                     assert!(text.contains("\nok "), "the squatter's other family stays:\n{text}");
@@ -215,7 +257,7 @@ mod tests {
     fn the_gzipped_body_is_the_text_body() {
         let table = table();
         for format in [Format::Text, Format::OpenMetrics] {
-            let body = snapshot(&table, format);
+            let body = table.snapshot(format);
             let mut unzipped = String::new();
             // One member: `GzDecoder` stops after the first.
             flate2::read::GzDecoder::new(&body.gzip()[..]).read_to_string(&mut unzipped).unwrap();
@@ -227,9 +269,9 @@ mod tests {
     #[test]
     fn a_probes_part_is_encoded_and_compressed_once_per_run() {
         let table = table();
-        let first = snapshot(&table, Format::Text);
+        let first = table.snapshot(Format::Text);
         first.gzip();
-        let second = snapshot(&table, Format::Text);
+        let second = table.snapshot(Format::Text);
         // Probe parts are the same objects (with their gzip form made by the first scrape);
         // the self-metrics part is new.
         for (a, b) in first.parts.iter().zip(&second.parts).take(3) {
@@ -238,9 +280,9 @@ mod tests {
         }
         assert!(!Arc::ptr_eq(first.parts.last().unwrap(), second.parts.last().unwrap()));
         // A new run replaces the probe's part.
-        let slot = table.slots()[0].clone();
+        let slot = table.table().slots()[0].clone();
         slot.record_success(vec![MetricFamily::new("g", "G.", MetricKind::Gauge)], Duration::from_millis(1), 0);
-        let third = snapshot(&table, Format::Text);
+        let third = table.snapshot(Format::Text);
         assert!(!Arc::ptr_eq(&first.parts[0], &third.parts[0]));
         assert!(third.text().contains("# TYPE g gauge"));
     }

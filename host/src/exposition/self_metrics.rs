@@ -8,8 +8,12 @@ use std::time::UNIX_EPOCH;
 
 /// `probes` holds each slot, its status as read for this scrape, and how many of its families
 /// were left out because an earlier probe claims one of their series names.
-pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &ProbeTable) -> Vec<MetricFamily> {
-    let api = table.api_stats();
+pub(super) fn families(
+    probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)],
+    table: &ProbeTable,
+    sources: &super::SelfSources,
+) -> Vec<MetricFamily> {
+    let api = sources.api.as_deref();
     let mut up =
         MetricFamily::new("probe_host_probe_up", "1 if the probe's last run succeeded, else 0.", MetricKind::Gauge);
     let mut loaded =
@@ -142,7 +146,7 @@ pub(super) fn families(probes: &[(Arc<ProbeSlot>, ProbeStatus, usize)], table: &
         info,
     ]);
     all.extend(reload_families(table.reload_status()));
-    if let Some(cache) = table.compile_cache() {
+    if let Some(cache) = &sources.compile_cache {
         let (hits, misses) = cache.counts();
         let mut h = MetricFamily::new(
             "probe_host_compile_cache_hits",

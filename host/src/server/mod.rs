@@ -49,7 +49,7 @@ impl Default for ServerSettings {
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves until the task is dropped or aborted.
-pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: ServerSettings) {
+pub async fn serve(listener: TcpListener, exposition: Arc<exposition::Exposition>, settings: ServerSettings) {
     let settings = Arc::new(settings);
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -61,13 +61,13 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: Serv
                 continue;
             }
         };
-        let table = table.clone();
+        let exposition = exposition.clone();
         let settings = settings.clone();
         tokio::spawn(async move {
             let loaded = settings.web_config.as_ref().map(|w| w.current());
             let tls = loaded.as_ref().and_then(|l| l.tls.clone());
             let service = service_fn(move |req| {
-                let table = table.clone();
+                let exposition = exposition.clone();
                 let settings = settings.clone();
                 let loaded = loaded.clone();
                 async move {
@@ -86,7 +86,7 @@ pub async fn serve(listener: TcpListener, table: Arc<ProbeTable>, settings: Serv
                     if req.uri().path() == RELOAD_PATH {
                         return Ok(reload(&settings, req.method()).await);
                     }
-                    Ok::<_, std::convert::Infallible>(handle(&table, &settings, &req))
+                    Ok::<_, std::convert::Infallible>(handle(&exposition, &settings, &req))
                 }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -162,7 +162,12 @@ async fn reload(settings: &ServerSettings, method: &Method) -> Response<Full<Byt
     }
 }
 
-fn handle(table: &ProbeTable, settings: &ServerSettings, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+fn handle(
+    exposition: &exposition::Exposition,
+    settings: &ServerSettings,
+    req: &Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let table = exposition.table();
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return not_allowed("GET, HEAD", "only GET and HEAD are supported\n");
     }
@@ -170,7 +175,7 @@ fn handle(table: &ProbeTable, settings: &ServerSettings, req: &Request<Incoming>
         path if path == settings.telemetry_path => {
             let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
             let format = exposition::negotiate(accept);
-            let body = exposition::snapshot(table, format);
+            let body = exposition.snapshot(format);
             if accepts_gzip(req) {
                 let mut resp = respond(StatusCode::OK, format.content_type(), body.gzip());
                 resp.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));

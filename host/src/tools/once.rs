@@ -103,6 +103,7 @@ impl Once {
         let probe = probe::compile(&engine, &spec, bytes.into()).await.map_err(anyhow::Error::msg)?;
         let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.source.to_string(), spec.settings.interval));
         let table = ProbeTable::new(vec![slot.clone()]);
+        let exposed = exposition::Exposition::new(Arc::new(table), exposition::SelfSources::default());
         let mut scratch = Scratch::default();
         let mut ok = true;
         let mut last = None;
@@ -128,7 +129,7 @@ impl Once {
                 status.last_api_calls
             );
             let text = if self.self_metrics {
-                exposition::render(&table, self.format)
+                exposed.render(self.format)
             } else {
                 exposition::render_families(families, self.format)
             };

@@ -17,15 +17,14 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use probe_host::api::{ApiSettings, HttpCaller, PotatoApi};
-use probe_host::app::{self, HostSettings};
+use probe_host::app;
 use probe_host::config::{Config, ProbeSettings};
 use probe_host::engine::{Compiler, Engine, EngineSettings, Probe, RunContext, RunLimits, Target};
 use probe_host::exposition::{self, Format};
 use probe_host::model::{MetricFamily, MetricKind};
 use probe_host::probe::{self as probes, ProbeSpec};
-use probe_host::reload::ProbeSources;
-use probe_host::server::ServerSettings;
-use probe_host::sources::{OciSettings, Source};
+use probe_host::resolve::{CacheFlag, Flags, resolve};
+use probe_host::sources::Source;
 use probe_host::status::{ProbeSlot, ProbeTable};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -569,24 +568,13 @@ async fn host_with(component: &Path, count: usize, interval: &str, dir: &Path) -
     let path = dir.join(format!("bench-{count}.toml"));
     std::fs::write(&path, &text).unwrap();
     let config = Config::load(&path).unwrap();
-    app::start(HostSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        api: config.api.settings().unwrap(),
-        probes: ProbeSources {
-            config_path: Some(path),
-            probes_dir: None,
-            shard: None,
-            defaults: config.defaults.clone(),
-            oci_poll_interval: Duration::from_secs(3600),
-        },
-        config: Some(config),
-        cache_dir: Some(dir.join("cache")),
-        compiler: Compiler::default(),
-        oci: OciSettings::default(),
-        server: ServerSettings::default(),
-    })
-    .await
-    .unwrap()
+    let flags = Flags {
+        config_path: Some(path),
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        cache: CacheFlag::At(dir.join("cache")),
+        ..Flags::default()
+    };
+    app::start(resolve(flags, Some(config)).unwrap()).await.unwrap()
 }
 
 /// CPU time of this process so far (user + system), from /proc.

@@ -64,6 +64,12 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
     // First of all: from here on a SIGHUP asks for a reload instead of ending the process.
     let hangup = reload::hangup_signal();
     let desired = reload::desired(&settings.probes, settings.config.as_ref())?;
+    if let Some(shard) = settings.probes.shard {
+        tracing::info!("shard {}/{}: running {} probes", shard.index, shard.count, desired.len());
+    }
+    if desired.is_empty() {
+        tracing::warn!("no probes to run: serving only the host's own metrics");
+    }
     let max_memory = desired
         .iter()
         .filter_map(|d| match d {
@@ -72,7 +78,7 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         })
         .chain([settings.probes.defaults.memory])
         .max()
-        .unwrap_or(64 << 20);
+        .unwrap_or(crate::config::ProbeSettings::default().memory);
     let api = PotatoApi::new(&settings.api).context("cannot build the API client")?;
     // The target's functions, from its OpenAPI document (the built-in potato-api's without one).
     let document = match settings.config.as_ref().and_then(|c| c.api.target.clone()) {

@@ -92,8 +92,9 @@ fn default_oci_poll_interval() -> Duration {
     Duration::from_secs(300)
 }
 
-/// How to reach the potato-api.
-#[derive(Debug, Clone, Deserialize)]
+/// How to reach the potato-api. Compared whole by a reload (`PartialEq`): paths and names of
+/// secrets, never secrets, and the document as read.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
     pub base_url: String,
@@ -134,7 +135,7 @@ pub struct ApiConfig {
 }
 
 /// `[api.wit]`: the package a document maps to, as `probe-host wit --openapi` takes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WitConfig {
     /// `namespace:name@version`.
@@ -171,7 +172,7 @@ fn default_wit_interface() -> String {
 
 /// `[api.wit.paging]`: the token query parameter, the result's next-token and items fields,
 /// and the page-size parameter.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PagingConfig {
     pub token: String,
@@ -207,7 +208,7 @@ impl WitConfig {
 }
 
 /// `[api.oauth2]`: the client-credentials grant.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuth2Config {
     pub token_url: String,
@@ -221,7 +222,7 @@ pub struct OAuth2Config {
 }
 
 /// `[api.tls]`: trusted CAs and client certificate for `https://` targets and token endpoints.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     pub ca_file: Option<PathBuf>,
@@ -455,14 +456,16 @@ fn operations(generated: &potato_api_client::wit::Generated) -> Arc<[String]> {
     generated.api.functions.iter().map(|f| f.operation_id.clone().unwrap_or_else(|| f.name.clone())).collect()
 }
 
-fn default_listen() -> SocketAddr {
+/// The address served on unless configured (`listen`, `--web.listen-address`).
+pub fn default_listen() -> SocketAddr {
     DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 9898)))
 }
+// Each default is owned by the module that uses the value; the file's defaults are theirs.
 fn default_api_timeout() -> Duration {
-    Duration::from_secs(10)
+    ApiSettings::DEFAULT_TIMEOUT
 }
 fn default_share_window() -> Duration {
-    Duration::from_secs(2)
+    ApiSettings::DEFAULT_SHARE_WINDOW
 }
 fn default_max_concurrent_requests() -> usize {
     Politeness::default().max_concurrent_requests
@@ -471,7 +474,7 @@ fn default_max_requests_per_second() -> f64 {
     Politeness::default().max_requests_per_second.unwrap_or(0.0)
 }
 fn default_max_response() -> usize {
-    16 << 20
+    ApiSettings::DEFAULT_MAX_RESPONSE_BYTES
 }
 fn default_interval() -> Duration {
     Duration::from_secs(30)
@@ -486,13 +489,13 @@ fn default_max_api_calls() -> u32 {
     200
 }
 fn default_max_families() -> usize {
-    200
+    crate::validate::OutputLimits::DEFAULT_MAX_FAMILIES
 }
 fn default_max_samples() -> usize {
-    20_000
+    crate::validate::OutputLimits::DEFAULT_MAX_SAMPLES
 }
 fn default_max_output_size() -> usize {
-    8 << 20
+    crate::validate::OutputLimits::DEFAULT_MAX_BYTES
 }
 fn default_memory() -> usize {
     64 << 20
@@ -530,8 +533,7 @@ impl Config {
         if *cache_dir != new.cache_dir {
             changed.push(RESTART_KEYS[1]);
         }
-        // Compared as written: ApiConfig holds paths and names of secrets, never secrets.
-        if format!("{api:?}") != format!("{:?}", new.api) {
+        if *api != new.api {
             changed.push(RESTART_KEYS[2]);
         }
         if *insecure_registries != new.oci.insecure_registries {

@@ -29,6 +29,7 @@ pub mod model;
 pub mod outcome;
 pub mod probe;
 pub mod reload;
+pub mod resolve;
 pub mod scheduler;
 pub mod server;
 pub mod sources;

@@ -36,16 +36,25 @@ pub struct OutputLimits {
     pub max_bytes: usize,
 }
 
+impl OutputLimits {
+    /// Families a run may return unless configured (`max_families`).
+    pub const DEFAULT_MAX_FAMILIES: usize = 200;
+    /// Samples over all families unless configured (`max_samples`).
+    pub const DEFAULT_MAX_SAMPLES: usize = 20_000;
+    /// Bytes of exposition output unless configured (`max_output_size`).
+    pub const DEFAULT_MAX_BYTES: usize = 8 << 20;
+}
+
 impl Default for OutputLimits {
     fn default() -> Self {
         Self {
-            max_families: 200,
-            max_samples: 20_000,
+            max_families: Self::DEFAULT_MAX_FAMILIES,
+            max_samples: Self::DEFAULT_MAX_SAMPLES,
             max_labels_per_sample: 32,
             max_label_name_bytes: 128,
             max_label_value_bytes: 1024,
             max_help_bytes: 1024,
-            max_bytes: 8 << 20,
+            max_bytes: Self::DEFAULT_MAX_BYTES,
         }
     }
 }

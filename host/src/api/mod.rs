@@ -61,12 +61,19 @@ impl ApiSettings {
             base_url: base_url.into(),
             auth: token.map(|t| Auth::Token(TokenSource::Fixed(t.into()))),
             tls: TlsSettings::default(),
-            timeout: Duration::from_secs(10),
-            max_response_bytes: 16 << 20,
-            share_window: Duration::from_secs(2),
+            timeout: Self::DEFAULT_TIMEOUT,
+            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
+            share_window: Self::DEFAULT_SHARE_WINDOW,
             politeness: Politeness::default(),
         }
     }
+
+    /// A request's timeout unless configured (`[api] timeout`).
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The largest response body accepted unless configured (`[api] max_response_size`).
+    pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
+    /// The shared-call window unless configured (`[api] share_window`).
+    pub const DEFAULT_SHARE_WINDOW: Duration = Duration::from_secs(2);
 }
 
 /// A handle to the potato-api, cheap to clone and shared by every probe run.

@@ -161,7 +161,7 @@ pub(super) async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         },
         self_metrics: args.self_metrics,
         expect: args.expect.clone(),
-        cache_dir: args.cache.resolve(None),
+        cache_dir: args.cache.resolve(),
         compiler: args.cache.compiler.into(),
     }
     .run()
@@ -178,7 +178,7 @@ pub(super) fn inspect(
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     // Linked against the target's functions as a running host links them, never called.
     let engine = Engine::new(EngineSettings {
-        cache_dir: cache.resolve(None),
+        cache_dir: cache.resolve(),
         compiler: cache.compiler.into(),
         target: Some(crate::engine::Target {
             api: Arc::new(document.api.clone()),

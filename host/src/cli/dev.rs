@@ -81,7 +81,7 @@ pub(super) async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         api: ApiSettings::new(sim.base_url(), Some(token)),
         probes,
         config: None,
-        cache_dir: args.cache.resolve(None),
+        cache_dir: args.cache.resolve(),
         compiler: args.cache.compiler.into(),
         oci: OciSettings::default(),
         server: ServerSettings::default(),

@@ -10,7 +10,7 @@ mod run;
 use crate::api::{Auth, TokenSource};
 use crate::config::Config;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -168,16 +168,18 @@ impl From<CompilerArg> for crate::engine::Compiler {
 }
 
 impl CompileArgs {
-    pub(super) fn resolve(&self, from_config: Option<&Path>) -> Option<PathBuf> {
-        if self.no_cache {
-            return None;
+    /// What the flags say about the cache directory.
+    pub(super) fn flag(&self) -> crate::resolve::CacheFlag {
+        match (&self.cache_dir, self.no_cache) {
+            (_, true) => crate::resolve::CacheFlag::Off,
+            (Some(dir), false) => crate::resolve::CacheFlag::At(dir.clone()),
+            (None, false) => crate::resolve::CacheFlag::Unset,
         }
-        self.cache_dir.clone().or_else(|| from_config.map(Path::to_path_buf)).or_else(|| {
-            let base = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-            Some(base.join("probe-host"))
-        })
+    }
+
+    /// The cache directory for a command without a configuration file.
+    pub(super) fn resolve(&self) -> Option<PathBuf> {
+        self.flag().resolve(None)
     }
 }
 

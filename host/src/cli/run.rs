@@ -1,15 +1,12 @@
 //! `probe-host run`: the exporter, from flags and the configuration file.
 
 use super::{ApiArgs, CompileArgs, token_auth};
-use crate::api::ApiSettings;
-use crate::app::{self, HostSettings};
-use crate::config::{self, Config, OciConfig};
-use crate::reload::ProbeSources;
+use crate::app;
+use crate::config::Config;
+use crate::resolve::{Flags, resolve};
 use crate::server::ServerSettings;
-use crate::sources::OciSettings;
-use anyhow::bail;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -39,78 +36,24 @@ pub(super) struct RunArgs {
     pub(super) cache: CompileArgs,
 }
 
-/// An error in the configuration file, naming it.
-pub(super) fn config_error(args: &RunArgs, message: String) -> anyhow::Error {
-    anyhow::anyhow!("{}: {message}", args.config.as_deref().unwrap_or(Path::new("config")).display())
-}
-
 pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let config = args.config.as_deref().map(Config::load).transpose()?;
-    if args.config.is_none() && args.probes_dir.is_none() {
-        bail!("no probes: give --config with [[probes]] entries and/or --probes-dir with *.wasm files");
-    }
-    let probes = ProbeSources {
-        config_path: args.config.clone(),
-        probes_dir: args.probes_dir.clone(),
-        shard: args.shard,
-        defaults: config.as_ref().map(|c| c.defaults.clone()).unwrap_or_default(),
-        oci_poll_interval: config.as_ref().map_or_else(|| OciConfig::default().poll_interval, |c| c.oci.poll_interval),
-    };
-    // Checked here too, so an unusable set of probes is an error at start (exit 1).
-    let desired = crate::reload::desired(&probes, config.as_ref())?;
-    if let Some(shard) = args.shard {
-        tracing::info!("shard {}/{}: running {} probes", shard.index, shard.count, desired.len());
-    }
-    if desired.is_empty() {
-        tracing::warn!("no probes to run: serving only the host's own metrics");
-    }
-    if !args.telemetry_path.starts_with('/') || args.telemetry_path == "/" {
-        bail!("--web.telemetry-path {:?} must start with / and not be / itself", args.telemetry_path);
-    }
-
-    let api = match (&config, &args.api.api_url) {
-        (_, Some(url)) => {
-            // The command line's URL and token win over the config's; the rest comes from it.
-            let mut settings = match &config {
-                Some(c) => c.api.settings().map_err(|e| config_error(&args, e))?,
-                None => ApiSettings::new(url, None),
-            };
-            settings.base_url = url.clone();
-            settings.auth = token_auth(&args.api)?;
-            settings
-        }
-        (Some(c), None) => c.api.settings().map_err(|e| config_error(&args, e))?,
-        (None, None) => {
-            bail!("no potato-api URL: give --api-url or a --config with [api] base_url")
-        }
-    };
-    let listen = match (args.listen, &config) {
-        (Some(addr), _) => addr,
-        (None, Some(c)) => c.listen,
-        (None, None) => config::DEFAULT_LISTEN.parse()?,
-    };
-
-    let cache_dir = args.cache.resolve(config.as_ref().and_then(|c| c.cache_dir.as_deref()));
+    let file = args.config.as_deref().map(Config::load).transpose()?;
     let web_config = match &args.web_config {
         Some(path) => Some(Arc::new(crate::server::WebConfig::load(path).map_err(anyhow::Error::msg)?)),
         None => None,
     };
-    let server = ServerSettings { telemetry_path: args.telemetry_path.clone(), web_config, reload: None };
-    let oci = OciSettings {
-        cache_dir: None,
-        insecure_registries: config.as_ref().map(|c| c.oci.insecure_registries.clone()).unwrap_or_default(),
-    };
-    let host = app::start(HostSettings {
-        listen,
-        api,
-        probes,
-        config,
-        cache_dir,
+    let flags = Flags {
+        config_path: args.config.clone(),
+        probes_dir: args.probes_dir.clone(),
+        listen: args.listen,
+        api_auth: if args.api.api_url.is_some() { token_auth(&args.api)? } else { None },
+        api_url: args.api.api_url.clone(),
+        shard: args.shard,
+        cache: args.cache.flag(),
         compiler: args.cache.compiler.into(),
-        oci,
-        server,
-    })
-    .await?;
+        server: ServerSettings { telemetry_path: args.telemetry_path.clone(), web_config, reload: None },
+    };
+    let host = app::start(resolve(flags, file)?).await?;
     tracing::info!("serving metrics on http://{}/metrics", host.addr);
     let scheme = if args.web_config.is_some() { "https" } else { "http" };
     println!("probe-host listening on {scheme}://{}", host.addr);

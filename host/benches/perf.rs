@@ -26,6 +26,7 @@ use probe_host::probe::{self as probes, ProbeSpec};
 use probe_host::resolve::{CacheFlag, Flags, resolve};
 use probe_host::sources::Source;
 use probe_host::status::{ProbeSlot, ProbeTable};
+use probe_host_test_support::{self as support, TempDir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -63,28 +64,30 @@ fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let probes = Fixtures::build();
+        // The fixtures and examples, built as the tests build them.
+        support::fixtures_dir();
+        support::examples_dir();
         println!("# probe-host benchmarks ({} mode)\n", if opts.quick { "quick" } else { "full" });
         if opts.wants("run") {
-            run_overhead(&opts, &probes).await;
+            run_overhead(&opts).await;
         }
         if opts.wants("boundary") {
-            boundary(&opts, &probes).await;
+            boundary(&opts).await;
         }
         if opts.wants("scrape") {
             scrape(&opts);
         }
         if opts.wants("throughput") {
-            throughput(&opts, &probes).await;
+            throughput(&opts).await;
         }
         if opts.wants("startup") {
-            startup(&opts, &probes).await;
+            startup(&opts).await;
         }
         if opts.wants("memory") {
-            memory(&opts, &probes).await;
+            memory(&opts).await;
         }
         if opts.wants("exporter") {
-            exporter(&opts, &probes).await;
+            exporter(&opts).await;
         }
     });
 }
@@ -92,38 +95,6 @@ fn main() {
 /// The value after `name` on the command line.
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
-}
-
-/// The wasm components the benchmarks run, built as the test suite builds them.
-struct Fixtures {
-    root: PathBuf,
-}
-
-impl Fixtures {
-    fn build() -> Self {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        for (manifest, target) in
-            [("tests/probes/Cargo.toml", "target/fixtures"), ("probes/Cargo.toml", "target/probes")]
-        {
-            let status = Command::new(&cargo)
-                .current_dir(&root)
-                .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2", "--manifest-path", manifest])
-                .args(["--target-dir", target])
-                .status()
-                .unwrap();
-            assert!(status.success(), "building {manifest} failed");
-        }
-        Self { root }
-    }
-
-    fn fixture(&self, name: &str) -> PathBuf {
-        self.root.join(format!("target/fixtures/wasm32-wasip2/release/{name}.wasm"))
-    }
-
-    fn example(&self, name: &str) -> PathBuf {
-        self.root.join(format!("target/probes/wasm32-wasip2/release/{name}.wasm"))
-    }
 }
 
 /// Median, 99th percentile and mean of `samples`.
@@ -179,7 +150,7 @@ async fn compile(engine: &Arc<Engine>, path: &Path) -> Probe {
 /// module without imports (the case wasmtime's published instantiation figure is for).
 ///
 /// The variants take turns in blocks (see [`interleaved`]).
-async fn run_overhead(opts: &Opts, f: &Fixtures) {
+async fn run_overhead(opts: &Opts) {
     println!("## 1. Run overhead (trivial Rust probe: instantiate + collect + drop)\n");
     println!("| variant | p50 | p99 | mean |\n|---|---|---|---|");
     let api = dummy_api();
@@ -196,8 +167,8 @@ async fn run_overhead(opts: &Opts, f: &Fixtures) {
             .unwrap(),
         )
     };
-    let pooled = compile(&engine(true), &f.fixture("trivial")).await;
-    let on_demand = compile(&engine(false), &f.fixture("trivial")).await;
+    let pooled = compile(&engine(true), &support::fixture("trivial")).await;
+    let on_demand = compile(&engine(false), &support::fixture("trivial")).await;
     let core = CoreModule::new();
     let ctx = || context(&config);
     let variants: [(&str, Variant<'_>); 4] = [
@@ -319,7 +290,7 @@ impl CoreModule {
 /// also run receiving only (`all-potatoes`: fetch every potato, return the count), which splits
 /// each time into crossing (or fetching) and the logic itself; and the probe pulling one page
 /// at a time (`crunch-pages`), the shape that keeps every crossing at page size.
-async fn boundary(opts: &Opts, f: &Fixtures) {
+async fn boundary(opts: &Opts) {
     println!("## 2. Crossing the boundary (N potatoes in, 1,000 series out)\n");
     println!(
         "| potatoes | wasm | native (baseline) | wasm / native | wasm, receive only | native, receive only | logic alone: wasm − native | wasm, page by page | page by page / native |"
@@ -352,7 +323,7 @@ async fn boundary(opts: &Opts, f: &Fixtures) {
             })
             .unwrap(),
         );
-        let probe = compile(&engine, &f.fixture("misbehave")).await;
+        let probe = compile(&engine, &support::fixture("misbehave")).await;
         let wasm_out = probe.run(ctx(&crunch)).await.unwrap().families;
         assert_eq!(wasm_out, crunch_native(&native).await, "the wasm and native crunch must agree");
         assert_eq!(probe.run(ctx(&by_page)).await.unwrap().families, wasm_out, "by page or all at once, the same");
@@ -611,10 +582,10 @@ async fn scrape_latency(addr: std::net::SocketAddr, n: usize) -> Stats {
 
 /// Section 3: Throughput: many small probes on short intervals; runs per second and CPU taken, and
 /// scrape latency while they run against an idle host (the baseline).
-async fn throughput(opts: &Opts, f: &Fixtures) {
+async fn throughput(opts: &Opts) {
     println!("## 3. Throughput and scrape latency under load\n");
-    let dir = tempdir("throughput");
-    let trivial = f.fixture("trivial");
+    let dir = TempDir::new("throughput");
+    let trivial = support::fixture("trivial");
     println!("| probes | interval | window | runs/s | CPU (cores) | runs per CPU-second | scrape p50 | scrape p99 |");
     println!("|---|---|---|---|---|---|---|---|");
     // The baseline: as many probes loaded, none running during the window (1 h interval; the
@@ -656,16 +627,11 @@ async fn throughput(opts: &Opts, f: &Fixtures) {
 /// and then from it with a new engine (as a restart does), with the optimizing compiler alone
 /// (with and without the cache, which isolates storing) and tiered (Winch first, Cranelift
 /// swapped in by the background optimizer).
-async fn startup(opts: &Opts, f: &Fixtures) {
+async fn startup(opts: &Opts) {
     println!("## 5. Start-up (example probes)\n");
-    let mut components: Vec<PathBuf> = ["inventory", "silos", "orders"].iter().map(|n| f.example(n)).collect();
+    let mut components: Vec<PathBuf> = ["inventory", "silos", "orders"].iter().map(|n| support::example(n)).collect();
     if !opts.quick {
-        let out = f.root.join("target/lang-probes");
-        for script in ["probes/python/build.sh", "probes/js/build.sh"] {
-            let ok = Command::new(f.root.join(script)).arg(&out).status().is_ok_and(|s| s.success());
-            assert!(ok, "{script} failed");
-        }
-        components.extend([out.join("orders-py.wasm"), out.join("orders-js.wasm")]);
+        components.extend([support::lang_probe("orders-py.wasm"), support::lang_probe("orders-js.wasm")]);
     }
     let engine_with = |compiler: Compiler, cache: Option<&Path>| {
         let settings = EngineSettings {
@@ -707,11 +673,11 @@ async fn startup(opts: &Opts, f: &Fixtures) {
         ("cold", Compiler::Tiered, true),
         ("warm", Compiler::Tiered, true),
     ];
-    let mut dir = tempdir("startup-0");
+    let mut dir = TempDir::new("startup-0");
     for (i, (phase, compiler, cached)) in phases.into_iter().enumerate() {
         if phase.starts_with("cold") {
             // A directory of its own (a `TempDir` removes its path when dropped).
-            dir = tempdir(&format!("startup-{i}"));
+            dir = TempDir::new(&format!("startup-{i}"));
         }
         let engine = engine_with(compiler, cached.then(|| dir.path()));
         let started = Instant::now();
@@ -746,7 +712,7 @@ async fn startup(opts: &Opts, f: &Fixtures) {
 /// examples, and `examples/native_exporter.rs` computing the same metrics natively, one after
 /// the other against one simulator serving N important potatoes, collecting every 2 s:
 /// peak RSS and CPU per collection cycle of each process.
-async fn exporter(opts: &Opts, f: &Fixtures) {
+async fn exporter(opts: &Opts) {
     let potatoes = if opts.quick { 2_000 } else { 100_000 };
     let cycles: u32 = if opts.quick { 2 } else { 10 };
     println!("## 8. Against a hand-written exporter ({potatoes} important potatoes, collecting every 2 s)\n");
@@ -754,17 +720,24 @@ async fn exporter(opts: &Opts, f: &Fixtures) {
     let data = potato_sim::Dataset::generate(potato_sim::DEFAULT_SEED).with_potatoes(potatoes);
     let sim = potato_sim::Simulator::start("127.0.0.1:0".parse().unwrap(), token, data).await.unwrap();
     let base = sim.base_url();
-    let dir = tempdir("exporter");
+    let dir = TempDir::new("exporter");
 
     // The native exporter, built with the bench's own profile.
     let mut build = Command::new(env!("CARGO"));
-    build.current_dir(&f.root).args(["build", "--quiet", "-p", "probe-host", "--example", "native_exporter"]);
+    build.current_dir(support::repo_root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "probe-host",
+        "--example",
+        "native_exporter",
+    ]);
     if !cfg!(debug_assertions) {
         build.arg("--release");
     }
     assert!(build.status().unwrap().success(), "building the native exporter failed");
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    let native = f.root.join("target").join(profile).join("examples/native_exporter");
+    let native = support::repo_root().join("target").join(profile).join("examples/native_exporter");
 
     std::fs::write(dir.path().join("token"), token).unwrap();
     let mut config = format!(
@@ -774,7 +747,7 @@ async fn exporter(opts: &Opts, f: &Fixtures) {
         dir.path().join("token").display()
     );
     for name in ["inventory", "silos"] {
-        config += &format!("[[probes]]\nname = \"{name}\"\nsource = \"{}\"\n", f.example(name).display());
+        config += &format!("[[probes]]\nname = \"{name}\"\nsource = \"{}\"\n", support::example(name).display());
     }
     let path = dir.path().join("exporter.toml");
     std::fs::write(&path, config).unwrap();
@@ -885,17 +858,17 @@ fn measure_native(binary: &Path, base: &str, token: &str, cycles: u32) -> Measur
 
 /// Section 6: Memory: resident memory of the real binary with N probes loaded, idle (1 h interval) and
 /// running (1 s), against the host with no probes.
-async fn memory(opts: &Opts, f: &Fixtures) {
+async fn memory(opts: &Opts) {
     println!("## 6. Resident memory of `probe-host run`\n");
     println!("| probes | idle RSS | running RSS |\n|---|---|---|");
     let counts: &[usize] = if opts.quick { &[0, 10] } else { &[0, 1, 100, 1_000] };
-    let dir = tempdir("memory");
+    let dir = TempDir::new("memory");
     // Fill the compile cache first: a cold compile leaves the compiler's memory in the RSS.
-    rss_of_host(&f.fixture("trivial"), 1, "1h", dir.path()).await;
+    rss_of_host(&support::fixture("trivial"), 1, "1h", dir.path()).await;
     for &count in counts {
         let mut row = Vec::new();
         for interval in ["1h", "1s"] {
-            row.push(rss_of_host(&f.fixture("trivial"), count, interval, dir.path()).await);
+            row.push(rss_of_host(&support::fixture("trivial"), count, interval, dir.path()).await);
         }
         println!("| {count}{} | {:.1} MiB | {:.1} MiB |", if count == 0 { " (baseline)" } else { "" }, row[0], row[1]);
     }
@@ -941,26 +914,4 @@ async fn rss_of_host(component: &Path, count: usize, interval: &str, dir: &Path)
     let _ = child.kill();
     let _ = child.wait();
     kb / 1024.0
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tempdir(tag: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("probe-host-bench-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
 }

@@ -2,7 +2,7 @@
 //! hand-written `potato:api@0.1.1` package (every type and function, structurally), and bad
 //! documents get errors that name the place.
 
-use potato_api_client::wit::{Options, Pagination, WitError, generate};
+use potato_api_client::wit::{Options, WitError, generate};
 use std::collections::BTreeMap;
 use wit_parser::{Resolve, Type, TypeDefKind, TypeId};
 
@@ -192,19 +192,8 @@ Node:
 #[test]
 fn a_structurally_different_document_maps_rule_by_rule() {
     // The second target of the tests (tests/openapi/shop.yaml).
-    let text = include_str!("../../tests/openapi/shop.yaml");
-    let options = Options {
-        package: "shop:api@2.0.0".into(),
-        interface: "shop".into(),
-        pagination: Some(Pagination {
-            token_param: "cursor".into(),
-            next_token_field: "next".into(),
-            items_field: "items".into(),
-            size_param: Some("limit".into()),
-        }),
-        allow_methods: vec!["search".into()],
-    };
-    let generated = generate(text, &options).unwrap_or_else(|e| panic!("{e}"));
+    let generated = generate(probe_host_test_support::SHOP_DOCUMENT, &probe_host_test_support::shop_options())
+        .unwrap_or_else(|e| panic!("{e}"));
     let s = structure(&generated.text);
     let expect = |interface: &str, line: &str| {
         assert!(s[interface].contains(&line.to_string()), "no {line:?} in {:#?}\n{}", s[interface], generated.text);

@@ -5,8 +5,8 @@
 //! ways: arguments as JSON with the document's names, responses read into the probe's types.
 
 use crate::support;
+use potato_api_client::wit::generate;
 use potato_api_client::wit::model::Function;
-use potato_api_client::wit::{Options, Pagination, generate};
 use probe_host::api::{ApiError, ApiSettings, HttpCaller, PotatoApi};
 use probe_host::config::ProbeSettings;
 use probe_host::engine::{CallFuture, Caller, Engine, EngineSettings, RunContext, RunLimits, Target};
@@ -14,22 +14,10 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn shop_options() -> Options {
-    Options {
-        package: "shop:api@2.0.0".into(),
-        interface: "shop".into(),
-        pagination: Some(Pagination {
-            token_param: "cursor".into(),
-            next_token_field: "next".into(),
-            items_field: "items".into(),
-            size_param: Some("limit".into()),
-        }),
-        allow_methods: vec!["search".into()],
-    }
-}
+use probe_host_test_support::shop_options;
 
 fn shop_document() -> String {
-    std::fs::read_to_string(support::repo_root().join("tests/openapi/shop.yaml")).expect("shop.yaml")
+    probe_host_test_support::SHOP_DOCUMENT.to_string()
 }
 
 /// One call as the caller saw it: the function, its arguments, its body.

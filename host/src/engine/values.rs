@@ -459,21 +459,11 @@ pub fn to_json(schema: &Schema, ty: &Ty, val: &Val) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use potato_api_client::wit::{Options, Pagination, generate};
+    use potato_api_client::wit::generate;
 
     fn shop() -> Api {
-        let options = Options {
-            package: "shop:api@2.0.0".into(),
-            interface: "shop".into(),
-            pagination: Some(Pagination {
-                token_param: "cursor".into(),
-                next_token_field: "next".into(),
-                items_field: "items".into(),
-                size_param: Some("limit".into()),
-            }),
-            allow_methods: vec!["search".into()],
-        };
-        generate(include_str!("../../../tests/openapi/shop.yaml"), &options).expect("maps").api
+        use probe_host_test_support::{SHOP_DOCUMENT, shop_options};
+        generate(SHOP_DOCUMENT, &shop_options()).expect("maps").api
     }
 
     /// 2026-11-30T05:00:00Z in Unix seconds.

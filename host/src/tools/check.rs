@@ -140,16 +140,8 @@ mod tests {
 
     #[test]
     fn the_target_package_is_the_documents() {
-        let shop = potato_api_client::wit::generate(
-            include_str!("../../../tests/openapi/shop.yaml"),
-            &potato_api_client::wit::Options {
-                package: "shop:api@2.0.0".into(),
-                interface: "shop".into(),
-                pagination: None,
-                allow_methods: vec![],
-            },
-        )
-        .expect("maps");
+        use probe_host_test_support::{SHOP_DOCUMENT, shop_options};
+        let shop = potato_api_client::wit::generate(SHOP_DOCUMENT, &shop_options()).expect("maps");
         let inspection = Inspection {
             imports: vec!["shop:api/shop@2.1.0".into(), "potato:api/potatoes@0.1.1".into()],
             exports: vec!["collect".into()],

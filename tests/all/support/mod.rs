@@ -9,75 +9,11 @@ pub mod shop;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
-}
-
-/// Builds a probe workspace for wasm32-wasip2 into `target/<target_dir>` and returns the
-/// directory holding its components.
-fn build_wasm(manifest: &str, target_dir: &str) -> PathBuf {
-    let target_dir = repo_root().join("target").join(target_dir);
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
-        .arg(repo_root().join(manifest))
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .status()
-        .expect("run cargo");
-    assert!(
-        status.success(),
-        "building {manifest} for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
-    );
-    target_dir.join("wasm32-wasip2/release")
-}
-
-/// The example probes (`inventory.wasm`, `silos.wasm`), built once per test binary, in the
-/// directory `probe-host demo` uses.
-pub fn probes_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| build_wasm("probes/Cargo.toml", "probes"))
-}
-
-/// The test fixtures (`misbehave.wasm`), kept apart from the examples.
-fn fixtures_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| build_wasm("tests/probes/Cargo.toml", "fixtures"))
-}
-
-/// A probe's component file: an example probe or a fixture.
-pub fn probe(name: &str) -> PathBuf {
-    let file = format!("{name}.wasm");
-    let example = probes_dir().join(&file);
-    if example.exists() { example } else { fixtures_dir().join(file) }
-}
-
-/// A fresh temporary directory, removed when dropped.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("probe-host-test-{}-{tag}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        Self(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+// Shared with the benchmarks (and openapi-client's tests): building the probes, temporary
+// directories, the second target's mapping.
+pub use probe_host_test_support::{TempDir, examples_dir as probes_dir, lang_probe, probe, repo_root};
 
 pub const TOKEN: &str = "test-token";
 
@@ -143,22 +79,6 @@ pub fn js_probe(source: &str, wit: &str, out: &str) -> PathBuf {
         .expect("node");
     assert!(status.success(), "building {source} failed");
     wasm
-}
-
-/// The example probes in other languages (`orders-py.wasm`, `orders-js.wasm`), built once per
-/// test binary by their build scripts (which install componentize-py from PyPI and
-/// componentize-js from npm at pinned versions, and skip the build when nothing changed).
-pub fn lang_probe(file: &str) -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let out = repo_root().join("target/lang-probes");
-        for script in ["probes/python/build.sh", "probes/js/build.sh"] {
-            let status = Command::new(repo_root().join(script)).arg(&out).status().expect("run build script");
-            assert!(status.success(), "{script} failed (needs python3 with venv, and node with npm)");
-        }
-        out
-    });
-    dir.join(file)
 }
 
 /// A running `probe-host run`; killed when dropped. Its stderr (the log) is kept in a file.

@@ -773,15 +773,35 @@ struct Measured {
     cycles: u32,
 }
 
-/// Peak resident memory (`VmHWM`) of a process, in MiB.
-fn peak_rss_mib(pid: u32) -> f64 {
+/// A memory figure of a process from `/proc/PID/status` (`VmHWM`: peak resident, `VmRSS`:
+/// resident now), in MiB.
+fn status_mib(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     kb / 1024.0
+}
+
+/// Starts `probe-host run --config CONFIG ARGS...` quietly; answers it and the URL its banner
+/// names.
+fn spawn_host(config: &Path, args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probe-host"))
+        .args(["run", "--config"])
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    (child, url)
 }
 
 /// CPU time a process has used (user + system), in milliseconds.
@@ -798,18 +818,7 @@ fn cpu_ms(pid: u32) -> f64 {
 /// times after its first run (compile and first run are not counted in the CPU, they are in
 /// the peak RSS).
 async fn measure_host(config: &Path, cycles: u32) -> Measured {
-    use std::io::BufRead as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probe-host"))
-        .args(["run", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    let (mut child, url) = spawn_host(config, &[]);
     let client = reqwest::Client::new();
     let runs = async || -> f64 {
         let text = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
@@ -827,7 +836,7 @@ async fn measure_host(config: &Path, cycles: u32) -> Measured {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (end_runs, end_cpu) = (runs().await, cpu_ms(child.id()));
-    let peak = peak_rss_mib(child.id());
+    let peak = status_mib(child.id(), "VmHWM");
     let _ = child.kill();
     let _ = child.wait();
     let done = end_runs - start_runs;
@@ -850,7 +859,7 @@ fn measure_native(binary: &Path, base: &str, token: &str, cycles: u32) -> Measur
         next();
     }
     let end_cpu = cpu_ms(child.id());
-    let peak = peak_rss_mib(child.id());
+    let peak = status_mib(child.id(), "VmHWM");
     let _ = child.kill();
     let _ = child.wait();
     Measured { peak_rss_mib: peak, cpu_per_cycle_ms: (end_cpu - start_cpu) / f64::from(cycles), cycles }
@@ -876,7 +885,6 @@ async fn memory(opts: &Opts) {
 }
 
 async fn rss_of_host(component: &Path, count: usize, interval: &str, dir: &Path) -> f64 {
-    use std::io::BufRead as _;
     let mut text = format!(
         "listen = \"127.0.0.1:0\"\n[api]\nbase_url = \"http://127.0.0.1:9/api/v0\"\n[defaults]\ninterval = \"{interval}\"\n"
     );
@@ -885,19 +893,8 @@ async fn rss_of_host(component: &Path, count: usize, interval: &str, dir: &Path)
     }
     let path = dir.join(format!("rss-{count}-{interval}.toml"));
     std::fs::write(&path, text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probe-host"))
-        .args(["run", "--config"])
-        .arg(&path)
-        .args(["--cache-dir"])
-        .arg(dir.join("cache"))
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    let cache = dir.join("cache");
+    let (mut child, url) = spawn_host(&path, &["--cache-dir".as_ref(), cache.as_os_str()]);
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while !client.get(format!("{url}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
@@ -905,13 +902,8 @@ async fn rss_of_host(component: &Path, count: usize, interval: &str, dir: &Path)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
+    let rss = status_mib(child.id(), "VmRSS");
     let _ = child.kill();
     let _ = child.wait();
-    kb / 1024.0
+    rss
 }

@@ -27,8 +27,13 @@ pub struct HostSettings {
     pub api: ApiSettings,
     /// Where the probes come from (re-read on reload).
     pub probes: ProbeSources,
-    /// The configuration file as read at start, if any.
+    /// The target's document, mapped: the file's `[api] openapi`, else the built-in potato-api.
+    pub document: Arc<potato_api_client::wit::Generated>,
+    /// The configuration file as read at start, if any: its probes and their defaults (re-read
+    /// on reload).
     pub config: Option<Config>,
+    /// The file's settings the command line overrode (named as in `config::RESTART_KEYS`).
+    pub fixed_by_flags: Vec<&'static str>,
     /// Compile cache directory (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
     /// Which compiler makes the probes' code.
@@ -80,11 +85,8 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         .max()
         .unwrap_or(crate::config::ProbeSettings::default().memory);
     let api = PotatoApi::new(&settings.api).context("cannot build the API client")?;
-    // The target's functions, from its OpenAPI document (the built-in potato-api's without one).
-    let document = match settings.config.as_ref().and_then(|c| c.api.target.clone()) {
-        Some(document) => document,
-        None => potato_api_client::wit::potato().context("the built-in potato-api document")?,
-    };
+    // The target's functions, from its OpenAPI document.
+    let document = settings.document.clone();
     for warning in crate::api::advice::warnings(&settings.api, &document.api) {
         tracing::warn!("{warning}");
     }
@@ -113,7 +115,13 @@ pub async fn start(settings: HostSettings) -> anyhow::Result<RunningHost> {
         ..settings.oci.clone()
     }));
     let supervisor = Arc::new(Supervisor::new(engine, sources, table.clone()));
-    let reloader = Arc::new(Reloader::new(settings.probes.clone(), settings.config.clone(), supervisor, table.clone()));
+    let reloader = Arc::new(Reloader::new(
+        settings.probes.clone(),
+        settings.config.clone(),
+        settings.fixed_by_flags.clone(),
+        supervisor,
+        table.clone(),
+    ));
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel(4);
     let server_settings = ServerSettings { reload: Some(reload_tx), ..settings.server.clone() };
     let mut tasks = vec![tokio::spawn(server::serve(listener, exposition, server_settings))];

@@ -81,6 +81,8 @@ pub struct Reloader {
     config: Mutex<Option<Config>>,
     /// The configuration the host started with: what the settings a reload cannot apply
     /// (the server's address, the API client, ...) still follow.
+    /// Settings the command line fixed, whatever the file says.
+    fixed: Vec<&'static str>,
     at_start: Option<Config>,
     /// How often tags are resolved again: `[oci] poll_interval`, applied by reloads.
     poll_interval: Mutex<Duration>,
@@ -95,9 +97,12 @@ impl std::fmt::Debug for Reloader {
 }
 
 impl Reloader {
+    /// `fixed` names the settings the command line set (see [`crate::resolve`]): a reload that
+    /// changes them in the file changes nothing, so it does not call for a restart either.
     pub fn new(
         sources: ProbeSources,
         config: Option<Config>,
+        fixed: Vec<&'static str>,
         supervisor: Arc<Supervisor>,
         table: Arc<ProbeTable>,
     ) -> Self {
@@ -108,6 +113,7 @@ impl Reloader {
             table,
             poll_interval: Mutex::new(poll_interval),
             at_start: config.clone(),
+            fixed,
             config: Mutex::new(config),
             changed: Arc::new(Notify::new()),
             watcher: Mutex::new(None),
@@ -168,7 +174,9 @@ impl Reloader {
         // Against the configuration at start, not the last reloaded one: until a restart,
         // every reload says what still waits for it.
         let restart_needed = match (&self.at_start, &new) {
-            (Some(old), Some(new)) => old.restart_needed(new),
+            (Some(old), Some(new)) => {
+                old.restart_needed(new).into_iter().filter(|key| !self.fixed.contains(key)).collect()
+            }
             _ => Vec::new(),
         };
         if let Some(new) = &new {

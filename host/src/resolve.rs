@@ -72,6 +72,8 @@ pub enum ResolveError {
     NoApi,
     #[error("--web.telemetry-path {0:?} must start with / and not be / itself")]
     TelemetryPath(String),
+    #[error("the built-in potato-api document: {0}")]
+    BuiltIn(String),
     /// A setting in the file, named with the file.
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
@@ -86,6 +88,14 @@ pub fn resolve(flags: Flags, file: Option<Config>) -> Result<HostSettings, Resol
     if flags.config_path.is_none() && flags.probes_dir.is_none() {
         return Err(ResolveError::NoProbes);
     }
+    // The file's restart-only settings the command line decides instead.
+    // (`--api-url` replaces `[api]`'s URL and token, not the rest of it: not listed.)
+    let [listen_key, cache_key, ..] = config::RESTART_KEYS;
+    let fixed_by_flags: Vec<&'static str> =
+        [(flags.listen.is_some(), listen_key), (!matches!(flags.cache, CacheFlag::Unset), cache_key)]
+            .into_iter()
+            .filter_map(|(fixed, key)| fixed.then_some(key))
+            .collect();
     let path = flags.config_path.clone().unwrap_or_else(|| PathBuf::from("config"));
     let in_file = |message: String| ResolveError::File { path: path.clone(), message };
     let telemetry = &flags.server.telemetry_path;
@@ -119,6 +129,11 @@ pub fn resolve(flags: Flags, file: Option<Config>) -> Result<HostSettings, Resol
         oci_poll_interval: file.as_ref().map_or_else(|| OciConfig::default().poll_interval, |c| c.oci.poll_interval),
     };
     let cache_dir = flags.cache.resolve(file.as_ref().and_then(|c| c.cache_dir.as_deref()));
+    // The target: the file's document, else the built-in potato-api.
+    let document = match file.as_ref().and_then(|c| c.api.target.clone()) {
+        Some(document) => document,
+        None => potato_api_client::wit::potato().map_err(|e| ResolveError::BuiltIn(e.to_string()))?,
+    };
     let oci = OciSettings {
         cache_dir: None,
         insecure_registries: file.as_ref().map(|c| c.oci.insecure_registries.clone()).unwrap_or_default(),
@@ -127,7 +142,9 @@ pub fn resolve(flags: Flags, file: Option<Config>) -> Result<HostSettings, Resol
         listen,
         api,
         probes,
+        document,
         config: file,
+        fixed_by_flags,
         cache_dir,
         compiler: flags.compiler,
         oci,
@@ -165,6 +182,8 @@ mod tests {
         assert_eq!(from_flags.listen, "127.0.0.1:7001".parse().expect("addr"));
         assert_eq!(from_flags.api.base_url, "http://flag/api");
         assert_eq!(from_flags.cache_dir.as_deref(), Some(Path::new("/from/flag")));
+        assert_eq!(from_flags.fixed_by_flags, ["listen", "cache_dir"], "what a reload of the file cannot change");
+        assert!(from_file.fixed_by_flags.is_empty());
         let off = resolve(Flags { cache: CacheFlag::Off, ..with_file() }, Some(file(text))).expect("resolves");
         assert_eq!(off.cache_dir, None);
 

@@ -247,3 +247,27 @@ async fn a_reload_applies_the_oci_poll_interval_and_names_what_needs_a_restart()
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("[api], [oci] insecure_registries take effect after a restart"), "{body}");
 }
+
+/// A setting the command line fixed (here `--cache-dir`) is not the file's to change: a reload
+/// that changes it in the file does not ask for a restart that would change nothing.
+#[tokio::test]
+async fn a_reload_does_not_ask_for_a_restart_for_what_the_command_line_fixed() {
+    let sim = support::simulator().await;
+    let dir = TempDir::new("reload-fixed");
+    let api = support::api_section(&sim, dir.path());
+    let one = support::probe_entry("one", &support::probe("silos"), "");
+    let cache = dir.path().join("cache");
+    let host = Host::start_with(&format!("{api}{one}"), &["--cache-dir", cache.to_str().expect("utf-8")]);
+    host.wait_ready().await;
+    let reload = || async {
+        let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
+        (reply.status().as_u16(), reply.text().await.expect("body"))
+    };
+    host.rewrite_config(&format!("cache_dir = \"{}\"\n{api}{one}", dir.path().join("elsewhere").display()));
+    assert_eq!(reload().await, (200, "configuration reloaded\n".to_string()));
+    // What the file does decide still asks for one.
+    host.rewrite_config(&format!("cache_dir = \"/x\"\n{}{one}", api.replace("[api]\n", "[api]\ntimeout = \"3s\"\n")));
+    let (status, body) = reload().await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("[api] take effect after a restart"), "{body}");
+}

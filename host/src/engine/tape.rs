@@ -210,36 +210,53 @@ impl Tape {
 /// for all of them together. A body is known by its `Arc` (the caller hands out the same one
 /// for a cached answer): a hit is a pointer comparison.
 ///
-/// A body read once is only noted (a weak reference, no tape): most bodies are read by one
-/// run of one probe and never again, and a tape of each would double what the host holds of
-/// them (measured: a probe paging through 100,000 potatoes peaked 45 MiB higher). The second
-/// read of the same bytes makes the tape the reads after it use. Nothing here keeps a body
-/// alive: an entry goes when the caller's cache lets its body go.
+/// A body read once is only noted, by its address and length: most bodies are read by one run
+/// of one probe and never again, and a tape of each would double what the host holds of them
+/// (measured: a probe paging through 100,000 potatoes peaked 45 MiB higher). The second read of
+/// the same bytes makes the tape the reads after it use. A note holds nothing (not even a weak
+/// reference, which would keep the body's allocation after the caller let it go): if a new
+/// body lands at a noted address, the worst that happens is a tape made on its first read, of
+/// its own value. The notes are a ring of [`SEEN_NOTES`]; tapes hold a weak reference each
+/// and go when the caller's cache lets their body go.
 #[derive(Debug)]
 pub struct Kept {
     budget: usize,
-    entries: Mutex<Vec<Entry>>,
+    inner: Mutex<Inner>,
 }
 
-/// A function's name, the body it read, and the tape of what it read once read twice.
-type Entry = (String, Weak<[u8]>, Option<Arc<Tape>>);
+/// Bodies noted as read once, by function: enough for every page a run can read (its API-call
+/// cap) several times over.
+const SEEN_NOTES: usize = 4096;
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// The function, the body's address and length.
+    seen: std::collections::VecDeque<(String, usize, usize)>,
+    /// The function, the body, the tape of what it read.
+    tapes: Vec<(String, Weak<[u8]>, Arc<Tape>)>,
+}
+
+/// What a note knows of a body.
+fn address(bytes: &Arc<[u8]>) -> (usize, usize) {
+    (Arc::as_ptr(bytes).cast::<u8>() as usize, bytes.len())
+}
 
 impl Kept {
     pub fn new(budget: usize) -> Self {
-        Self { budget, entries: Mutex::new(Vec::new()) }
+        Self { budget, inner: Mutex::new(Inner::default()) }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The tape `function` made of these very bytes, if kept. Entries whose bodies nobody
-    /// holds any more are forgotten first: they can never be handed out again.
+    /// The tape `function` made of these very bytes, if kept. Tapes whose bodies nobody holds
+    /// any more are forgotten first: they can never be handed out again.
     pub fn get(&self, function: &str, bytes: &Arc<[u8]>) -> Option<Arc<Tape>> {
-        let mut entries = self.lock();
-        entries.retain(|(_, body, _)| body.strong_count() > 0);
-        let found = entries.iter().find(|(f, b, _)| std::ptr::eq(b.as_ptr(), Arc::as_ptr(bytes)) && f == function);
-        found.and_then(|(_, _, tape)| tape.clone())
+        let mut inner = self.lock();
+        inner.tapes.retain(|(_, body, _)| body.strong_count() > 0);
+        let found = inner.tapes.iter().find(|(f, b, _)| std::ptr::eq(b.as_ptr(), Arc::as_ptr(bytes)) && f == function);
+        found.map(|(_, _, tape)| tape.clone())
     }
 
     /// Notes that `function` read `bytes`; on its second read of them, keeps the tape `tape`
@@ -248,32 +265,32 @@ impl Kept {
     /// ones stay fast and the rest are read as if nothing were kept, without paying for a
     /// tape that would be dropped before its next use.
     pub fn read(&self, function: &str, bytes: &Arc<[u8]>, tape: impl FnOnce() -> Option<Tape>) -> bool {
-        let mut entries = self.lock();
-        // A weak reference still holds its body's allocation: forget bodies nobody holds.
-        entries.retain(|(_, body, _)| body.strong_count() > 0);
-        let same = |(f, b, _): &Entry| std::ptr::eq(b.as_ptr(), Arc::as_ptr(bytes)) && f == function;
-        let Some(at) = entries.iter().position(same) else {
-            entries.push((function.to_string(), Arc::downgrade(bytes), None));
+        let mut inner = self.lock();
+        inner.tapes.retain(|(_, body, _)| body.strong_count() > 0);
+        let at = address(bytes);
+        let Some(noted) = inner.seen.iter().position(|(f, a, l)| (*a, *l) == at && f == function) else {
+            if inner.seen.len() == SEEN_NOTES {
+                inner.seen.pop_front();
+            }
+            inner.seen.push_back((function.to_string(), at.0, at.1));
             return false;
         };
-        if entries[at].2.is_some() {
-            return false;
-        }
-        let kept: usize = entries.iter().filter_map(|(_, _, t)| t.as_ref()).map(|t| t.size()).sum();
+        inner.seen.remove(noted);
+        let kept: usize = inner.tapes.iter().map(|(_, _, t)| t.size()).sum();
         // Made under the lock: a second read of the same bytes is rare, and two runs making
         // the same tape at once would be wasted work.
         let Some(tape) = tape() else { return false };
         if kept + tape.size() > self.budget {
             return false;
         }
-        entries[at].2 = Some(Arc::new(tape));
+        inner.tapes.push((function.to_string(), Arc::downgrade(bytes), Arc::new(tape)));
         true
     }
 
     /// Bytes of tapes kept now.
     #[cfg(test)]
     fn size(&self) -> usize {
-        self.lock().iter().filter_map(|(_, _, t)| t.as_ref()).map(|t| t.size()).sum()
+        self.lock().tapes.iter().map(|(_, _, t)| t.size()).sum()
     }
 }
 
@@ -340,5 +357,21 @@ mod tests {
         assert_eq!(kept.size(), 0, "tapes of bodies nobody holds are forgotten");
         assert!(!kept.read("f", &fresh, || Some(tape(100))));
         assert!(kept.read("f", &fresh, || Some(tape(100))));
+    }
+
+    #[test]
+    fn a_body_read_once_is_not_held_and_the_notes_are_bounded() {
+        let kept = Kept::new(1 << 20);
+        let body: Arc<[u8]> = Arc::from(vec![1u8; 64]);
+        assert!(!kept.read("f", &body, || panic!("no tape on a first read")));
+        // Not even weakly: a weak reference would keep the body's memory after the caller
+        // let it go, until the next call.
+        assert_eq!((Arc::strong_count(&body), Arc::weak_count(&body)), (1, 0));
+        // A ring of notes: the oldest is forgotten, and its second read then makes no tape.
+        let others: Vec<Arc<[u8]>> = (0..SEEN_NOTES).map(|i| Arc::from(i.to_le_bytes().to_vec())).collect();
+        for other in &others {
+            kept.read("f", other, || None);
+        }
+        assert!(!kept.read("f", &body, || panic!("forgotten, so a first read again")));
     }
 }

@@ -46,11 +46,39 @@ impl EncodedCache {
         chunk
     }
 
-    /// Forgets the probes not in `names` (removed by a reload, or failing: a failed run
-    /// clears its families).
-    pub(super) fn keep_only<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
-        let names: std::collections::HashSet<&str> = names.into_iter().collect();
+    /// Forgets probes not among the `count` now (removed or renamed by a reload). Only then does it
+    /// cost anything: while the cache holds no more probes than there are, a scrape does no
+    /// work here. (A failing probe keeps its last encoding, at most its `max_output_size`,
+    /// until it succeeds again, as its slot did before the cache moved here.)
+    pub(super) fn keep_only<'a, I: Iterator<Item = &'a str>>(&self, count: usize, names: impl FnOnce() -> I) {
         let mut probes = self.probes.lock().unwrap_or_else(PoisonError::into_inner);
+        if probes.len() <= count {
+            return;
+        }
+        let names: std::collections::HashSet<&str> = names().collect();
         probes.retain(|name, _| names.contains(name.as_str()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MetricKind;
+
+    #[test]
+    fn probes_a_reload_removed_are_forgotten() {
+        let cache = EncodedCache::default();
+        let families = Arc::new(vec![MetricFamily::new("f", "F.", MetricKind::Gauge)]);
+        for name in ["a", "b", "c"] {
+            cache.get(name, &families, Format::Text, |_| Chunk::new(String::new()));
+        }
+        cache.keep_only(3, || ["a", "b", "c"].into_iter());
+        assert_eq!(cache.probes.lock().unwrap().len(), 3, "all still there");
+        // A reload removed `b` and renamed `c` to `d`.
+        cache.get("d", &families, Format::Text, |_| Chunk::new(String::new()));
+        cache.keep_only(2, || ["a", "d"].into_iter());
+        let mut left: Vec<String> = cache.probes.lock().unwrap().keys().cloned().collect();
+        left.sort();
+        assert_eq!(left, ["a", "d"]);
     }
 }

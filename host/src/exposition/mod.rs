@@ -126,10 +126,8 @@ pub fn render_families(families: &[MetricFamily], format: Format) -> String {
 fn snapshot(table: &ProbeTable, sources: &SelfSources, cache: &EncodedCache, format: Format) -> Body {
     let slots = table.slots();
     let statuses: Vec<ProbeStatus> = slots.iter().map(|slot| slot.status()).collect();
-    // Encodings of probes without families now (removed, or failing) are not kept.
-    cache.keep_only(
-        slots.iter().zip(&statuses).filter(|(_, s)| s.families.is_some()).map(|(slot, _)| slot.name.as_str()),
-    );
+    // Encodings of probes a reload removed are not kept.
+    cache.keep_only(slots.len(), || slots.iter().map(|slot| slot.name.as_str()));
     // Series names served so far. A family is served only if none of the names it claims
     // (`x`, `x_total`, `x_bucket`, ... see `MetricFamily::claimed_names`) is taken: otherwise
     // one probe's gauge `b_total` would overwrite another's counter `b` in the scraper.

@@ -209,7 +209,7 @@ impl Optimizer {
     pub fn enqueue(&self, name: &str, bytes: &[u8], code: &Arc<Code>) {
         let (lock, wake) = &*self.queue;
         let job = Job { name: name.into(), bytes: bytes.into(), code: Arc::downgrade(code) };
-        lock.lock().unwrap_or_else(|e| e.into_inner()).jobs.push(Reverse(job));
+        lock.lock().unwrap_or_else(|e| e.into_inner()).push(job);
         wake.notify_one();
     }
 }
@@ -241,6 +241,15 @@ impl Drop for Optimizer {
         let (lock, wake) = &*self.queue;
         lock.lock().unwrap_or_else(|e| e.into_inner()).stopped = true;
         wake.notify_one();
+    }
+}
+
+impl Queue {
+    /// Queues `job`. Jobs whose code no probe runs any more (replaced while a long compile ran)
+    /// would only hold a copy of their component until their turn: they are dropped now.
+    fn push(&mut self, job: Job) {
+        self.jobs.retain(|Reverse(waiting)| waiting.code.strong_count() > 0);
+        self.jobs.push(Reverse(job));
     }
 }
 
@@ -279,5 +288,21 @@ fn optimize(tier: &Tier, marks: Option<&Marks>, job: Job) {
         // The baseline code linked, so this is a compiler limit, not the probe's fault: it
         // keeps running what it has.
         Err(e) => tracing::warn!(probe = %job.name, "optimized compile failed, keeping the baseline code: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_job_whose_code_is_gone_is_dropped_with_its_bytes() {
+        let mut queue = Queue::default();
+        let job = |name: &str| Job { name: name.into(), bytes: vec![0u8; 1 << 20].into(), code: Weak::new() };
+        // Both replaced: nothing runs their code.
+        queue.push(job("old"));
+        queue.push(job("newer"));
+        let names: Vec<String> = queue.jobs.iter().map(|Reverse(j)| j.name.to_string()).collect();
+        assert_eq!(names, ["newer"], "the replaced version's copy is not kept");
     }
 }

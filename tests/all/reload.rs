@@ -141,9 +141,8 @@ async fn config_reload_by_sighup_and_http_good_and_bad() {
 
     // A broken config: rejected with the file and the cause named, everything keeps running.
     host.rewrite_config(&format!("{api}{one}{two}[defaults]\ninterval = \"soon\"\n"));
-    let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
-    assert_eq!(reply.status().as_u16(), 500);
-    let body = reply.text().await.expect("body");
+    let (status, body) = host.reload().await;
+    assert_eq!(status, 500);
     assert!(body.contains("probe-host.toml") && body.contains("soon"), "{body}");
     let scrape = host.scrape().await;
     assert_eq!(ok(&scrape), 0.0);
@@ -157,8 +156,7 @@ async fn config_reload_by_sighup_and_http_good_and_bad() {
 
     // Fixed: one removed; the flag goes back to 1.
     host.rewrite_config(&format!("{api}{two}"));
-    let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
-    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(host.reload().await.0, 200);
     let scrape = host.scrape().await;
     assert_eq!(ok(&scrape), 1.0);
     assert!(!has_probe(&scrape, "one") && has_probe(&scrape, "two"));
@@ -220,13 +218,9 @@ async fn a_reload_applies_the_oci_poll_interval_and_names_what_needs_a_restart()
     let one = support::probe_entry("one", &support::probe("silos"), "");
     let host = Host::start(&format!("{api}{one}"));
     host.wait_ready().await;
-    let reload = || async {
-        let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
-        (reply.status().as_u16(), reply.text().await.expect("body"))
-    };
     // Applied: the poll interval (tags are then resolved at the new pace).
     host.rewrite_config(&format!("{api}[oci]\npoll_interval = \"7s\"\n{one}"));
-    let (status, body) = reload().await;
+    let (status, body) = host.reload().await;
     assert_eq!((status, body.as_str()), (200, "configuration reloaded\n"));
     let deadline = Instant::now() + Duration::from_secs(10);
     while !host.log().contains("resolving OCI tags every 7s") {
@@ -238,12 +232,12 @@ async fn a_reload_applies_the_oci_poll_interval_and_names_what_needs_a_restart()
     host.rewrite_config(&format!(
         "{api_changed}[oci]\npoll_interval = \"7s\"\ninsecure_registries = [\"r:5000\"]\n{one}"
     ));
-    let (status, body) = reload().await;
+    let (status, body) = host.reload().await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("[api], [oci] insecure_registries take effect after a restart"), "{body}");
     assert!(host.log().contains("[api], [oci] insecure_registries take effect after a restart"));
     // Until a restart, every reload says so (the running clients still follow the old values).
-    let (status, body) = reload().await;
+    let (status, body) = host.reload().await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("[api], [oci] insecure_registries take effect after a restart"), "{body}");
 }
@@ -259,15 +253,11 @@ async fn a_reload_does_not_ask_for_a_restart_for_what_the_command_line_fixed() {
     let cache = dir.path().join("cache");
     let host = Host::start_with(&format!("{api}{one}"), &["--cache-dir", cache.to_str().expect("utf-8")]);
     host.wait_ready().await;
-    let reload = || async {
-        let reply = crate::support::http().post(format!("{}/-/reload", host.url)).send().await.expect("POST");
-        (reply.status().as_u16(), reply.text().await.expect("body"))
-    };
     host.rewrite_config(&format!("cache_dir = \"{}\"\n{api}{one}", dir.path().join("elsewhere").display()));
-    assert_eq!(reload().await, (200, "configuration reloaded\n".to_string()));
+    assert_eq!(host.reload().await, (200, "configuration reloaded\n".to_string()));
     // What the file does decide still asks for one.
     host.rewrite_config(&format!("cache_dir = \"/x\"\n{}{one}", api.replace("[api]\n", "[api]\ntimeout = \"3s\"\n")));
-    let (status, body) = reload().await;
+    let (status, body) = host.reload().await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("[api] take effect after a restart"), "{body}");
 }

@@ -186,6 +186,12 @@ impl Host {
         }
     }
 
+    /// `POST /-/reload`: (status, body).
+    pub async fn reload(&self) -> (u16, String) {
+        let reply = http().post(format!("{}/-/reload", self.url)).send().await.expect("POST");
+        (reply.status().as_u16(), reply.text().await.expect("body"))
+    }
+
     /// Scrapes `/metrics` in the text format and parses it.
     pub async fn scrape(&self) -> exposition::Scrape {
         let (status, _, body) = self.get("/metrics", Some("text/plain")).await;

@@ -16,6 +16,8 @@ cargo fmt --all --manifest-path tests/probes/Cargo.toml -- --check
 
 step "build and test (host, client, simulator; the tests build the probes)"
 cargo test --workspace
+# The Rust SDK's own unit tests, natively (the probes themselves are built for wasm by the tests).
+cargo test --quiet --manifest-path probes/Cargo.toml --target-dir target/sdk-test -p probe-sdk --lib
 
 step "benchmarks, smoke run (keeps them runnable; timings here are not checked)"
 cargo bench --profile dev -p probe-host --bench perf -- --quick

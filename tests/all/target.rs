@@ -35,7 +35,13 @@ fn item(id: i64, price: Value, state: Value, counts: Value) -> Value {
 }
 
 impl Caller for ShopAnswers {
-    fn call<'a>(&'a self, function: &'a Function, args: &'a [Value], body: Option<&'a Value>) -> CallFuture<'a> {
+    fn call<'a>(
+        &'a self,
+        _: &'a str,
+        function: &'a Function,
+        args: &'a [Value],
+        body: Option<&'a Value>,
+    ) -> CallFuture<'a> {
         self.asked.lock().expect("lock").push((function.name.clone(), args.to_vec(), body.cloned()));
         let answer = match function.name.as_str() {
             "get-ping" => Ok(None),

@@ -40,6 +40,7 @@ impl HttpCaller {
 
     async fn send(
         &self,
+        probe: &str,
         function: &Function,
         args: &[Value],
         body: Option<&Value>,
@@ -58,7 +59,7 @@ impl HttpCaller {
             })
             .await
         };
-        if function.method == "GET" { self.api.shared.call(operation, key, fetch).await } else { fetch().await }
+        if function.method == "GET" { self.api.shared.call(operation, probe, key, fetch).await } else { fetch().await }
     }
 
     /// The request for one call: the path with its parameters, the query, the headers, the
@@ -93,8 +94,14 @@ impl HttpCaller {
 }
 
 impl Caller for HttpCaller {
-    fn call<'a>(&'a self, function: &'a Function, args: &'a [Value], body: Option<&'a Value>) -> CallFuture<'a> {
-        Box::pin(self.send(function, args, body))
+    fn call<'a>(
+        &'a self,
+        probe: &'a str,
+        function: &'a Function,
+        args: &'a [Value],
+        body: Option<&'a Value>,
+    ) -> CallFuture<'a> {
+        Box::pin(self.send(probe, function, args, body))
     }
 }
 

@@ -89,9 +89,15 @@ impl Recorder {
 }
 
 impl Caller for Recorder {
-    fn call<'a>(&'a self, function: &'a Function, args: &'a [Value], body: Option<&'a Value>) -> CallFuture<'a> {
+    fn call<'a>(
+        &'a self,
+        probe: &'a str,
+        function: &'a Function,
+        args: &'a [Value],
+        body: Option<&'a Value>,
+    ) -> CallFuture<'a> {
         Box::pin(async move {
-            let result = self.inner.call(function, args, body).await;
+            let result = self.inner.call(probe, function, args, body).await;
             let answer = match &result {
                 Ok(None) => Answer::Nothing,
                 Ok(Some(bytes)) => match serde_json::from_slice(bytes) {
@@ -138,7 +144,13 @@ fn key(function: &str, args: &[Value], body: Option<&Value>) -> String {
 }
 
 impl Caller for Replayer {
-    fn call<'a>(&'a self, function: &'a Function, args: &'a [Value], body: Option<&'a Value>) -> CallFuture<'a> {
+    fn call<'a>(
+        &'a self,
+        _: &'a str,
+        function: &'a Function,
+        args: &'a [Value],
+        body: Option<&'a Value>,
+    ) -> CallFuture<'a> {
         Box::pin(async move {
             let key = key(&function.name, args, body);
             let Some((answers, used)) = self.answers.get(&key) else {

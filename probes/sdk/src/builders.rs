@@ -1,13 +1,7 @@
 //! Builders for metric families: set values by label set, get a [`MetricFamily`].
 
+use crate::series::{LabelSet, Series};
 use crate::{Bucket, HistogramValue, Label, MetricFamily, MetricType, Sample, SampleValue};
-use std::collections::BTreeMap;
-
-type LabelSet = Vec<(String, String)>;
-
-fn labels(pairs: &[(&str, &str)]) -> LabelSet {
-    pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
-}
 
 fn family(name: &str, help: &str, unit: Option<String>, metric_type: MetricType, samples: Vec<Sample>) -> MetricFamily {
     MetricFamily { name: name.into(), help: help.into(), unit, metric_type, samples }
@@ -25,12 +19,12 @@ macro_rules! number_family {
             name: String,
             help: String,
             unit: Option<String>,
-            values: BTreeMap<LabelSet, f64>,
+            values: Series<f64>,
         }
 
         impl $ty {
             pub fn new(name: &str, help: &str) -> Self {
-                Self { name: name.into(), help: help.into(), unit: None, values: BTreeMap::new() }
+                Self { name: name.into(), help: help.into(), unit: None, values: Series::default() }
             }
 
             /// Declares the unit; the name must end in `_<unit>`.
@@ -41,20 +35,20 @@ macro_rules! number_family {
 
             /// Sets the value of the series with these labels (replacing an earlier one).
             pub fn set(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Self {
-                self.values.insert(self::labels(labels), value);
+                *self.values.get_or_insert_with(labels, || 0.0) = value;
                 self
             }
 
             /// Adds `delta` to the series with these labels (starting from 0).
             pub fn add(&mut self, labels: &[(&str, &str)], delta: f64) -> &mut Self {
-                *self.values.entry(self::labels(labels)).or_default() += delta;
+                *self.values.get_or_insert_with(labels, || 0.0) += delta;
                 self
             }
         }
 
         impl From<$ty> for MetricFamily {
             fn from(b: $ty) -> MetricFamily {
-                let samples = b.values.into_iter().map(|(l, v)| sample(l, SampleValue::Number(v))).collect();
+                let samples = b.values.sorted().into_iter().map(|(l, v)| sample(l, SampleValue::Number(v))).collect();
                 family(&b.name, &b.help, b.unit, $metric_type, samples)
             }
         }
@@ -79,13 +73,13 @@ pub struct Histogram {
     help: String,
     unit: Option<String>,
     bounds: Vec<f64>,
-    series: BTreeMap<LabelSet, (Vec<u64>, f64)>,
+    series: Series<(Vec<u64>, f64)>,
 }
 
 impl Histogram {
     /// `bounds` are the finite upper bounds, ascending; the `+Inf` bucket is added.
     pub fn new(name: &str, help: &str, bounds: &[f64]) -> Self {
-        Self { name: name.into(), help: help.into(), unit: None, bounds: bounds.to_vec(), series: BTreeMap::new() }
+        Self { name: name.into(), help: help.into(), unit: None, bounds: bounds.to_vec(), series: Series::default() }
     }
 
     /// Declares the unit; the name must end in `_<unit>`.
@@ -97,7 +91,7 @@ impl Histogram {
     /// Counts `value` in the series with these labels.
     pub fn observe(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Self {
         let slots = self.bounds.len() + 1;
-        let (counts, sum) = self.series.entry(self::labels(labels)).or_insert_with(|| (vec![0; slots], 0.0));
+        let (counts, sum) = self.series.get_or_insert_with(labels, || (vec![0; slots], 0.0));
         let slot = self.bounds.iter().position(|b| value <= *b).unwrap_or(self.bounds.len());
         counts[slot] += 1;
         *sum += value;
@@ -110,6 +104,7 @@ impl From<Histogram> for MetricFamily {
         let bounds: Vec<f64> = h.bounds.iter().copied().chain([f64::INFINITY]).collect();
         let samples = h
             .series
+            .sorted()
             .into_iter()
             .map(|(labels, (counts, sum))| {
                 let mut cumulative = 0;

@@ -25,6 +25,7 @@
 
 mod builders;
 mod paging;
+mod series;
 
 pub use builders::{Counter, Gauge, Histogram};
 pub use paging::{PageResult, Pages, all_important_potatoes, all_orders, important_potatoes, orders};

@@ -40,7 +40,7 @@ impl Potatoes {
             .iter()
             .map(|p| args.iter().find(|(n, _)| *n == p.name).map_or(Value::Null, |(_, v)| v.clone()))
             .collect();
-        let body = self.caller.call(f, &values, None).await?.expect("a body");
+        let body = self.caller.call("test", f, &values, None).await?.expect("a body");
         // As the engine reads a body that is not JSON of the schema's shape.
         serde_json::from_slice(&body).map_err(|e| ApiError::InvalidResponse(e.to_string()))
     }

@@ -7,25 +7,18 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's settings for a long-running host whose memory comes and goes with each run: give
-/// freed memory back at once, and commit arena memory as it is used rather than ahead. With its
-/// defaults, a host paging through 100,000 potatoes every 2 s peaked at 82–90 MiB; with these,
-/// 48–50 MiB, for the same CPU (docs/performance.md, section 8). A value the environment
-/// already sets wins.
-const ALLOCATOR_SETTINGS: [(&str, &str); 2] = [("MIMALLOC_PURGE_DELAY", "0"), ("MIMALLOC_ARENA_EAGER_COMMIT", "0")];
-
 fn main() -> std::process::ExitCode {
     allocator_settings();
     probe_host::cli::main()
 }
 
 /// mimalloc reads its settings from the environment before `main` runs, so the only way to
-/// set them without `unsafe` is to run again with them: `exec` the same binary, same
+/// set them ([`probe_host::ALLOCATOR_ENV`]) without `unsafe` is to run again with them: `exec` the same binary, same
 /// arguments, same process id, once. If that fails, the host runs with mimalloc's defaults.
 #[cfg(unix)]
 fn allocator_settings() {
     use std::os::unix::process::CommandExt as _;
-    let missing: Vec<_> = ALLOCATOR_SETTINGS.iter().filter(|(k, _)| std::env::var_os(k).is_none()).collect();
+    let missing: Vec<_> = probe_host::ALLOCATOR_ENV.iter().filter(|(k, _)| std::env::var_os(k).is_none()).collect();
     if missing.is_empty() {
         return;
     }

@@ -384,9 +384,14 @@ impl NativeClient {
     }
 
     async fn page(&self, token: Option<&str>) -> potato_api_client::types::PotatoPage {
-        use probe_host::engine::Caller;
+        use probe_host::engine::{Call, Caller};
         let args = [serde_json::json!(1000), serde_json::json!(token)];
-        let body = self.caller.call("native", &self.list, &args, None).await.unwrap().unwrap();
+        let body = self
+            .caller
+            .call(Call { probe: "native", function: &self.list, args: &args, body: None })
+            .await
+            .unwrap()
+            .unwrap();
         serde_json::from_slice(&body).unwrap()
     }
 }

@@ -6,10 +6,9 @@
 
 use crate::support;
 use potato_api_client::wit::generate;
-use potato_api_client::wit::model::Function;
 use probe_host::api::{ApiError, ApiSettings, HttpCaller, PotatoApi};
 use probe_host::config::ProbeSettings;
-use probe_host::engine::{CallFuture, Caller, Engine, EngineSettings, RunContext, RunLimits, Target};
+use probe_host::engine::{Call, CallFuture, Caller, Engine, EngineSettings, RunContext, RunLimits, Target};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,13 +34,8 @@ fn item(id: i64, price: Value, state: Value, counts: Value) -> Value {
 }
 
 impl Caller for ShopAnswers {
-    fn call<'a>(
-        &'a self,
-        _: &'a str,
-        function: &'a Function,
-        args: &'a [Value],
-        body: Option<&'a Value>,
-    ) -> CallFuture<'a> {
+    fn call<'a>(&'a self, call: Call<'a>) -> CallFuture<'a> {
+        let (function, args, body) = (call.function, call.args, call.body);
         self.asked.lock().expect("lock").push((function.name.clone(), args.to_vec(), body.cloned()));
         let answer = match function.name.as_str() {
             "get-ping" => Ok(None),

@@ -4,7 +4,7 @@
 
 use super::error::{from_reqwest, from_status, retry_after};
 use super::{ApiError, PotatoApi};
-use crate::engine::{CallFuture, Caller};
+use crate::engine::{Call, CallFuture, Caller};
 use potato_api_client::wit::model::{Api, Function, Location};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -94,14 +94,8 @@ impl HttpCaller {
 }
 
 impl Caller for HttpCaller {
-    fn call<'a>(
-        &'a self,
-        probe: &'a str,
-        function: &'a Function,
-        args: &'a [Value],
-        body: Option<&'a Value>,
-    ) -> CallFuture<'a> {
-        Box::pin(self.send(probe, function, args, body))
+    fn call<'a>(&'a self, call: Call<'a>) -> CallFuture<'a> {
+        Box::pin(self.send(call.probe, call.function, call.args, call.body))
     }
 }
 

@@ -10,8 +10,7 @@
 //! noticed.
 
 use super::ApiError;
-use crate::engine::{CallFuture, Caller};
-use potato_api_client::wit::model::Function;
+use crate::engine::{Call, CallFuture, Caller};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -23,7 +22,7 @@ pub const RECORDING_FILE: &str = "recording.json";
 
 /// One call and its answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Call {
+struct Recorded {
     function: String,
     args: Vec<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,7 +56,7 @@ pub enum RecordingError {
 /// A caller that passes every call on to another and keeps the call and its answer.
 pub struct Recorder {
     inner: Arc<dyn Caller>,
-    calls: Mutex<Vec<Call>>,
+    calls: Mutex<Vec<Recorded>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -89,15 +88,9 @@ impl Recorder {
 }
 
 impl Caller for Recorder {
-    fn call<'a>(
-        &'a self,
-        probe: &'a str,
-        function: &'a Function,
-        args: &'a [Value],
-        body: Option<&'a Value>,
-    ) -> CallFuture<'a> {
+    fn call<'a>(&'a self, call: Call<'a>) -> CallFuture<'a> {
         Box::pin(async move {
-            let result = self.inner.call(probe, function, args, body).await;
+            let result = self.inner.call(call).await;
             let answer = match &result {
                 Ok(None) => Answer::Nothing,
                 Ok(Some(bytes)) => match serde_json::from_slice(bytes) {
@@ -106,8 +99,13 @@ impl Caller for Recorder {
                 },
                 Err(e) => Answer::Error(e.clone()),
             };
-            let call = Call { function: function.name.clone(), args: args.to_vec(), body: body.cloned(), answer };
-            self.calls.lock().unwrap_or_else(PoisonError::into_inner).push(call);
+            let recorded = Recorded {
+                function: call.function.name.clone(),
+                args: call.args.to_vec(),
+                body: call.body.cloned(),
+                answer,
+            };
+            self.calls.lock().unwrap_or_else(PoisonError::into_inner).push(recorded);
             result
         })
     }
@@ -128,7 +126,8 @@ impl Replayer {
     pub fn load(dir: &Path) -> Result<Self, RecordingError> {
         let path = dir.join(RECORDING_FILE);
         let text = std::fs::read_to_string(&path).map_err(|cause| RecordingError::Io { path: path.clone(), cause })?;
-        let calls: Vec<Call> = serde_json::from_str(&text).map_err(|cause| RecordingError::Invalid { path, cause })?;
+        let calls: Vec<Recorded> =
+            serde_json::from_str(&text).map_err(|cause| RecordingError::Invalid { path, cause })?;
         let mut answers: HashMap<String, (Vec<Answer>, Mutex<usize>)> = HashMap::new();
         for call in calls {
             let key = key(&call.function, &call.args, call.body.as_ref());
@@ -144,15 +143,9 @@ fn key(function: &str, args: &[Value], body: Option<&Value>) -> String {
 }
 
 impl Caller for Replayer {
-    fn call<'a>(
-        &'a self,
-        _: &'a str,
-        function: &'a Function,
-        args: &'a [Value],
-        body: Option<&'a Value>,
-    ) -> CallFuture<'a> {
+    fn call<'a>(&'a self, call: Call<'a>) -> CallFuture<'a> {
         Box::pin(async move {
-            let key = key(&function.name, args, body);
+            let key = key(&call.function.name, call.args, call.body);
             let Some((answers, used)) = self.answers.get(&key) else {
                 return Err(ApiError::Transport(format!("not in the recording: {key}")));
             };

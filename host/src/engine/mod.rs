@@ -20,7 +20,7 @@ mod tiers;
 pub use tiers::Compiler;
 use tiers::{Code, Compiled, Marks, Optimizer, Tier};
 pub mod values;
-pub use target::{CallFuture, Caller, NoApi, Target};
+pub use target::{Call, CallFuture, Caller, NoApi, Target};
 
 use crate::model::MetricFamily;
 use crate::outcome::RunOutcome;

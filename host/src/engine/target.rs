@@ -18,19 +18,24 @@ use wasmtime::component::{Linker, Val};
 /// A boxed future, as [`Caller`] returns.
 pub type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Arc<[u8]>>, ApiError>> + Send + 'a>>;
 
-/// Makes one HTTP call of a function for `probe`: `args` are its parameters' JSON values (path,
-/// query and header ones, in the function's order; `null` for an absent optional one), `body`
-/// the JSON request body. Answers the response body (`None` for no content) or the typed error. A
-/// caller that answers a call from a cache should hand out the same `Arc` again: the engine
-/// then reuses what it read from it instead of parsing it again.
+/// One call of a function, as the engine hands it to a [`Caller`].
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// The probe making it.
+    pub probe: &'a str,
+    pub function: &'a Function,
+    /// The parameters' JSON values (path, query and header ones, in the function's order;
+    /// `null` for an absent optional one).
+    pub args: &'a [Value],
+    /// The JSON request body.
+    pub body: Option<&'a Value>,
+}
+
+/// Makes one HTTP call of a function. Answers the response body (`None` for no content) or the
+/// typed error. A caller that answers a call from a cache should hand out the same `Arc` again:
+/// the engine then reuses what it read from it instead of parsing it again.
 pub trait Caller: Send + Sync + 'static {
-    fn call<'a>(
-        &'a self,
-        probe: &'a str,
-        function: &'a Function,
-        args: &'a [Value],
-        body: Option<&'a Value>,
-    ) -> CallFuture<'a>;
+    fn call<'a>(&'a self, call: Call<'a>) -> CallFuture<'a>;
 }
 
 /// A caller for commands that link probes but never run them against an API (`check`): every
@@ -39,8 +44,8 @@ pub trait Caller: Send + Sync + 'static {
 pub struct NoApi;
 
 impl Caller for NoApi {
-    fn call<'a>(&'a self, _: &'a str, function: &'a Function, _: &'a [Value], _: Option<&'a Value>) -> CallFuture<'a> {
-        Box::pin(async move { Err(ApiError::Transport(format!("{}: no API in this command", function.name))) })
+    fn call<'a>(&'a self, call: Call<'a>) -> CallFuture<'a> {
+        Box::pin(async move { Err(ApiError::Transport(format!("{}: no API in this command", call.function.name))) })
     }
 }
 
@@ -173,7 +178,7 @@ async fn send(
     }
     state.count_call(&served.operation)?;
     let f = &served.function;
-    let bytes = match served.caller.call(&state.probe, f, args, body).await {
+    let bytes = match served.caller.call(Call { probe: &state.probe, function: f, args, body }).await {
         Ok(bytes) => bytes,
         Err(e) => return Ok(Err(e)),
     };

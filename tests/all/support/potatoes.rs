@@ -5,7 +5,7 @@
 use potato_api_client::types;
 use potato_api_client::wit::model::Function;
 use probe_host::api::{ApiError, ApiStats, HttpCaller, PotatoApi};
-use probe_host::engine::Caller;
+use probe_host::engine::{Call, Caller};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -40,7 +40,8 @@ impl Potatoes {
             .iter()
             .map(|p| args.iter().find(|(n, _)| *n == p.name).map_or(Value::Null, |(_, v)| v.clone()))
             .collect();
-        let body = self.caller.call("test", f, &values, None).await?.expect("a body");
+        let body =
+            self.caller.call(Call { probe: "test", function: f, args: &values, body: None }).await?.expect("a body");
         // As the engine reads a body that is not JSON of the schema's shape.
         serde_json::from_slice(&body).map_err(|e| ApiError::InvalidResponse(e.to_string()))
     }

@@ -250,32 +250,56 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         write!(f, "an object ({})", self.def.name)
     }
 
+    /// Keys in the schema's order (optional fields may be left out) build the record as they
+    /// come; keys in any other order are put in their slots and the record is built at the end
+    /// (one more allocation and a move per field).
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
         let TypeKind::Record(fields) = &self.def.kind else { unreachable!("a record") };
-        let mut values: Vec<Option<Val>> = vec![None; fields.len()];
+        let optional = |f: &potato_api_client::wit::model::Field| matches!(f.ty, Ty::Option(_));
+        let absent = |f: &potato_api_client::wit::model::Field| (f.name.clone(), Val::Option(None));
+        let mut record: Vec<(String, Val)> = Vec::with_capacity(fields.len());
+        let mut slots: Option<Vec<Option<Val>>> = None;
         let mut next = 0;
         while let Some(field) = map.next_key_seed(FieldSeed { fields, next })? {
-            match field {
-                Some(i) => {
-                    next = i + 1;
-                    let seed = self.seed.of(&fields[i].ty);
-                    values[i] = Some(seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?);
-                }
+            let Some(i) = field else {
                 // Fields the schema does not name are not the probe's business.
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            next = i + 1;
+            let seed = self.seed.of(&fields[i].ty);
+            let value = seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?;
+            let in_order = slots.is_none() && i >= record.len() && fields[record.len()..i].iter().all(|f| optional(f));
+            if in_order {
+                record.extend(fields[record.len()..i].iter().map(absent));
+                record.push((fields[i].name.clone(), value));
+            } else {
+                let slots = slots.get_or_insert_with(|| {
+                    let mut s: Vec<Option<Val>> = record.drain(..).map(|(_, v)| Some(v)).collect();
+                    s.resize(fields.len(), None);
+                    s
+                });
+                slots[i] = Some(value);
             }
         }
-        let mut record = Vec::with_capacity(fields.len());
-        for (field, value) in fields.iter().zip(values) {
-            let value = match (value, &field.ty) {
-                (Some(v), _) => v,
-                (None, Ty::Option(_)) => Val::Option(None),
-                (None, _) => {
-                    self.seed.path.borrow_mut().push(Step::Field(&field.json));
-                    return Err(de::Error::custom(format!("the required field {:?} is missing", field.json)));
+        let missing = |i: usize| {
+            self.seed.path.borrow_mut().push(Step::Field(&fields[i].json));
+            de::Error::custom(format!("the required field {:?} is missing", fields[i].json))
+        };
+        let Some(slots) = slots else {
+            for i in record.len()..fields.len() {
+                if !optional(&fields[i]) {
+                    return Err(missing(i));
                 }
+                record.push(absent(&fields[i]));
+            }
+            return Ok(Val::Record(record));
+        };
+        for (i, (field, value)) in fields.iter().zip(slots).enumerate() {
+            let value = match value {
+                Some(v) => v,
+                None if optional(field) => Val::Option(None),
+                None => return Err(missing(i)),
             };
             record.push((field.name.clone(), value));
         }
@@ -544,6 +568,23 @@ mod tests {
         assert_eq!(second[2], ("price".into(), Val::Variant("per-kilo".into(), Some(Box::new(second_price)))));
         assert_eq!(second[3], ("state".into(), some(Val::Enum("used".into()))));
         assert_eq!(second[4], ("seen".into(), Val::Option(None)), "a missing optional field is none");
+    }
+
+    #[test]
+    fn keys_in_any_order_read_as_in_the_schemas_order() {
+        let api = shop();
+        let schema = Schema::new(&api);
+        let read = |json: &str| from_json(&schema, &page(), json.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let in_order = read(PAGE);
+        // Reversed keys, and the first item's `stock` given twice (the last one counts).
+        let shuffled = r#"{"next": "c2", "items": [
+            {"stock": [], "unknown": 1, "seen": "2026-11-30T05:00:00.5Z", "state": null,
+             "price": {"cents": 250, "mode": "fixed"}, "kind": "fruit", "id": 9007199254740993,
+             "stock": [{"counts": {"a": 1, "b": 4000000000}, "warehouse": "north"}]},
+            {"stock": [], "state": "used", "price": {"mode": "per_kilo", "cents_per_kilo": 1.5},
+             "kind": "veg", "id": 2}
+        ]}"#;
+        assert_eq!(read(shuffled), in_order);
     }
 
     #[test]

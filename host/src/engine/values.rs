@@ -269,7 +269,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
             next = i + 1;
             let seed = self.seed.of(&fields[i].ty);
             let value = seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?;
-            let in_order = slots.is_none() && i >= record.len() && fields[record.len()..i].iter().all(|f| optional(f));
+            let in_order = slots.is_none() && i >= record.len() && fields[record.len()..i].iter().all(optional);
             if in_order {
                 record.extend(fields[record.len()..i].iter().map(absent));
                 record.push((fields[i].name.clone(), value));
@@ -287,11 +287,11 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
             de::Error::custom(format!("the required field {:?} is missing", fields[i].json))
         };
         let Some(slots) = slots else {
-            for i in record.len()..fields.len() {
-                if !optional(&fields[i]) {
+            for (i, field) in fields.iter().enumerate().skip(record.len()) {
+                if !optional(field) {
                     return Err(missing(i));
                 }
-                record.push(absent(&fields[i]));
+                record.push(absent(field));
             }
             return Ok(Val::Record(record));
         };

@@ -812,6 +812,11 @@ fn status_mib(pid: u32, field: &str) -> f64 {
     kb / 1024.0
 }
 
+/// A process's peak resident memory, and what is resident now: anonymous and mapped from files.
+fn memory_of(pid: u32) -> (f64, f64, f64) {
+    (status_mib(pid, "VmHWM"), status_mib(pid, "RssAnon"), status_mib(pid, "RssFile"))
+}
+
 /// Starts `probe-host run --config CONFIG ARGS...` quietly; answers it and the URL its banner
 /// names.
 fn spawn_host(config: &Path, args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
@@ -899,8 +904,7 @@ async fn measure_host(config: &Path, cycles: u32) -> Measured {
     let (start_runs, start_cpu) = until(runs().await + 1.0, Duration::from_millis(50)).await;
     until(start_runs + f64::from(cycles) - 1.0, Duration::from_secs(2)).await;
     let (end_runs, end_cpu) = until(start_runs + f64::from(cycles), Duration::from_millis(50)).await;
-    let (peak, anon, file) =
-        (status_mib(child.id(), "VmHWM"), status_mib(child.id(), "RssAnon"), status_mib(child.id(), "RssFile"));
+    let (peak, anon, file) = memory_of(child.id());
     let _ = child.kill();
     let _ = child.wait();
     let done = end_runs - start_runs;
@@ -930,8 +934,7 @@ fn measure_native(binary: &Path, base: &str, token: &str, cycles: u32, env: &[(&
         next();
     }
     let end_cpu = cpu_ms(child.id());
-    let (peak, anon, file) =
-        (status_mib(child.id(), "VmHWM"), status_mib(child.id(), "RssAnon"), status_mib(child.id(), "RssFile"));
+    let (peak, anon, file) = memory_of(child.id());
     let _ = child.kill();
     let _ = child.wait();
     Measured {

@@ -763,15 +763,20 @@ async fn exporter(opts: &Opts) {
     // The allocator settings the probe-host binary gives itself (host/src/main.rs), for a like
     // for like comparison: with them the native exporter's heap shrinks most.
     let tuned = measure_native(&native_binary, &base, token, cycles, &probe_host::ALLOCATOR_ENV);
+    // The exporter the issue measured against: Go, net/http, encoding/json, client_golang.
+    let go = build_go_exporter(dir.path()).map(|binary| measure_native(&binary, &base, token, cycles, &[]));
 
     println!(
         "| exporter | peak RSS | at the end: anonymous + mapped from files | CPU per collection | collections measured |\n|---|---|---|---|---|"
     );
-    let rows = [
+    let mut rows = vec![
         ("probe-host (inventory + silos probes)", &host),
         ("hand-written, native, allocator defaults (baseline)", &native),
         ("hand-written, native, the host's allocator settings", &tuned),
     ];
+    if let Some(go) = &go {
+        rows.push(("hand-written, Go (client_golang)", go));
+    }
     for (name, m) in rows {
         println!(
             "| {name} | {:.1} MiB | {:.1} + {:.1} MiB | {:.1} ms | {} |",
@@ -780,14 +785,46 @@ async fn exporter(opts: &Opts) {
     }
     let _ = sim.kill();
     let _ = sim.wait();
-    for (name, base) in [("allocator defaults", &native), ("the host's allocator settings", &tuned)] {
+    let mut baselines =
+        vec![("native, allocator defaults", &native), ("native, the host's allocator settings", &tuned)];
+    if let Some(go) = &go {
+        baselines.push(("Go", go));
+    }
+    for (name, base) in baselines {
         println!(
-            "\nprobe-host / native ({name}): peak RSS {:.2}, CPU per collection {:.2}",
+            "\nprobe-host / {name}: peak RSS {:.2}, CPU per collection {:.2}",
             host.peak_rss_mib / base.peak_rss_mib,
             host.cpu_per_cycle_ms / base.cpu_per_cycle_ms
         );
     }
     println!();
+}
+
+/// Builds the Go exporter (host/benches/go_exporter) into `dir` with Debian's Go and
+/// client_golang (`scripts/setup.sh --test-tools` installs both), without modules: answers the
+/// binary, or `None` with a note when Go is not installed.
+fn build_go_exporter(dir: &Path) -> Option<std::path::PathBuf> {
+    let gopath = Path::new("/usr/share/gocode");
+    if Command::new("go").arg("version").output().is_err()
+        || !gopath.join("src/github.com/prometheus/client_golang").is_dir()
+    {
+        println!("(the Go exporter is skipped: install golang-go and golang-github-prometheus-client-golang-dev)\n");
+        return None;
+    }
+    let binary = dir.join("go_exporter");
+    let source = support::repo_root().join("host/benches/go_exporter/main.go");
+    let status = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .env("GO111MODULE", "off")
+        .env("GOPATH", gopath)
+        // Go's build cache beside cargo's, so a second run does not rebuild.
+        .env("GOCACHE", support::repo_root().join("target/go-cache"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the Go exporter failed");
+    Some(binary)
 }
 
 struct Measured {
@@ -917,7 +954,8 @@ async fn measure_host(config: &Path, cycles: u32) -> Measured {
     }
 }
 
-/// Runs the native exporter for `cycles` collections after its first, with `env` set.
+/// Runs a hand-written exporter (the native one or the Go one: the same command line and
+/// output) for `cycles` collections after its first, with `env` set.
 fn measure_native(binary: &Path, base: &str, token: &str, cycles: u32, env: &[(&str, &str)]) -> Measured {
     use std::io::BufRead as _;
     let mut child = Command::new(binary)

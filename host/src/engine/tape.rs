@@ -6,204 +6,130 @@
 //! the room of its body, where the value it stands for takes several times that.
 
 use super::values::Schema;
+use component_abi::{Cursor, Node, Tape};
 use potato_api_client::wit::model::{Ty, TypeKind};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use wasmtime::component::Val;
 
-/// One scalar, or the shape of what follows (`Len`, `Case`, `None`/`Some`).
-#[derive(Debug, Clone, Copy)]
-enum Node {
-    Bool(bool),
-    S32(i32),
-    S64(i64),
-    U32(u32),
-    U64(u64),
-    F64(f64),
-    /// `text[start..start + len]`.
-    Str {
-        start: u32,
-        len: u32,
-    },
-    /// A list's (or map's) length; its items follow.
-    Len(u32),
-    /// An enum's case, or a variant's (its payload follows), by index in the type.
-    Case(u32),
-    None,
-    Some,
+/// The value a tape of type `ty` holds, as a `Val` (for the functions still served with
+/// `Val`s); `None` if the tape does not have the type's shape.
+pub fn to_val(tape: &Tape, schema: &Schema, ty: &Ty) -> Option<Val> {
+    let mut cursor = tape.cursor();
+    let val = read(&mut cursor, schema, ty)?;
+    cursor.at_end().then_some(val)
 }
 
-/// A value of one type, flattened. Built by [`Tape::of`], read back by [`Tape::value`] with the
-/// same type.
-#[derive(Debug, Default)]
-pub struct Tape {
-    nodes: Vec<Node>,
-    text: String,
-}
-
-impl Tape {
-    /// `val`, of type `ty`, as a tape; `None` if the value does not have the type's shape (it
-    /// always does when it was read by the type; the caller then just does not keep it), or is
-    /// larger than a tape can index (4 GiB of text).
-    pub fn of(schema: &Schema, ty: &Ty, val: &Val) -> Option<Self> {
-        let mut tape = Tape::default();
-        tape.push(schema, ty, val)?;
-        tape.nodes.shrink_to_fit();
-        tape.text.shrink_to_fit();
-        Some(tape)
-    }
-
-    /// The room the tape takes, in bytes.
-    pub fn size(&self) -> usize {
-        self.nodes.capacity() * size_of::<Node>() + self.text.capacity()
-    }
-
-    /// The value again, as a fresh `Val` of `ty` (the type the tape was made with).
-    pub fn value(&self, schema: &Schema, ty: &Ty) -> Option<Val> {
-        let mut at = 0;
-        let val = self.read(schema, ty, &mut at)?;
-        (at == self.nodes.len()).then_some(val)
-    }
-
-    fn push(&mut self, schema: &Schema, ty: &Ty, val: &Val) -> Option<()> {
-        match (ty, val) {
-            (Ty::Option(_), Val::Option(None)) => self.nodes.push(Node::None),
-            (Ty::Option(inner), Val::Option(Some(v))) => {
-                self.nodes.push(Node::Some);
-                self.push(schema, inner, v)?;
-            }
-            (Ty::Bool, Val::Bool(b)) => self.nodes.push(Node::Bool(*b)),
-            (Ty::S32, Val::S32(n)) => self.nodes.push(Node::S32(*n)),
-            (Ty::S64, Val::S64(n)) => self.nodes.push(Node::S64(*n)),
-            (Ty::U32, Val::U32(n)) => self.nodes.push(Node::U32(*n)),
-            (Ty::U64, Val::U64(n)) => self.nodes.push(Node::U64(*n)),
-            (Ty::F64, Val::Float64(f)) => self.nodes.push(Node::F64(*f)),
-            (Ty::String | Ty::Json, Val::String(s)) => self.string(s)?,
-            (Ty::Timestamp, Val::Record(fields)) => match fields.as_slice() {
-                [(_, Val::S64(s)), (_, Val::U32(ns))] => self.nodes.extend([Node::S64(*s), Node::U32(*ns)]),
-                _ => return None,
-            },
-            (Ty::List(item), Val::List(items)) => {
-                self.nodes.push(Node::Len(u32::try_from(items.len()).ok()?));
-                for v in items {
-                    self.push(schema, item, v)?;
-                }
-            }
-            (Ty::Map(value), Val::List(pairs)) => {
-                self.nodes.push(Node::Len(u32::try_from(pairs.len()).ok()?));
-                for pair in pairs {
-                    let Val::Tuple(kv) = pair else { return None };
-                    let [Val::String(k), v] = kv.as_slice() else { return None };
-                    self.string(k)?;
-                    self.push(schema, value, v)?;
-                }
-            }
-            (Ty::Named(name), val) => match (&schema.get(name)?.kind, val) {
-                (TypeKind::Record(fields), Val::Record(values)) if fields.len() == values.len() => {
-                    for (field, (_, v)) in fields.iter().zip(values) {
-                        self.push(schema, &field.ty, v)?;
-                    }
-                }
-                (TypeKind::Enum(cases), Val::Enum(case)) => {
-                    let i = cases.iter().position(|(c, _)| c == case)?;
-                    self.nodes.push(Node::Case(u32::try_from(i).ok()?));
-                }
-                (TypeKind::Variant { cases, .. }, Val::Variant(case, Some(payload))) => {
-                    let i = cases.iter().position(|c| c.name == *case)?;
-                    self.nodes.push(Node::Case(u32::try_from(i).ok()?));
-                    self.push(schema, &cases[i].ty, payload)?;
-                }
-                _ => return None,
-            },
+fn read(cursor: &mut Cursor<'_>, schema: &Schema, ty: &Ty) -> Option<Val> {
+    Some(match ty {
+        Ty::Option(inner) => match cursor.next_node()? {
+            Node::None => Val::Option(None),
+            Node::Some => Val::Option(Some(Box::new(read(cursor, schema, inner)?))),
             _ => return None,
+        },
+        Ty::String | Ty::Json => Val::String(cursor.next_str()?.to_owned()),
+        Ty::Timestamp => match (cursor.next_node()?, cursor.next_node()?) {
+            (Node::S64(s), Node::U32(ns)) => {
+                Val::Record(vec![("seconds".into(), Val::S64(s)), ("nanoseconds".into(), Val::U32(ns))])
+            }
+            _ => return None,
+        },
+        Ty::List(item) => {
+            let Node::Len(n) = cursor.next_node()? else { return None };
+            let mut items = Vec::with_capacity((n as usize).min(4096));
+            for _ in 0..n {
+                items.push(read(cursor, schema, item)?);
+            }
+            Val::List(items)
         }
-        Some(())
-    }
+        Ty::Map(value) => {
+            let Node::Len(n) = cursor.next_node()? else { return None };
+            let mut pairs = Vec::with_capacity((n as usize).min(4096));
+            for _ in 0..n {
+                let key = cursor.next_str()?.to_owned();
+                pairs.push(Val::Tuple(vec![Val::String(key), read(cursor, schema, value)?]));
+            }
+            Val::List(pairs)
+        }
+        Ty::Named(name) => match &schema.get(name)?.kind {
+            TypeKind::Record(fields) => {
+                let mut values = Vec::with_capacity(fields.len());
+                for field in fields {
+                    values.push((field.name.clone(), read(cursor, schema, &field.ty)?));
+                }
+                Val::Record(values)
+            }
+            TypeKind::Enum(cases) => {
+                let Node::Case(i) = cursor.next_node()? else { return None };
+                Val::Enum(cases.get(i as usize)?.0.clone())
+            }
+            TypeKind::Variant { cases, .. } => {
+                let Node::Case(i) = cursor.next_node()? else { return None };
+                let case = cases.get(i as usize)?;
+                Val::Variant(case.name.clone(), Some(Box::new(read(cursor, schema, &case.ty)?)))
+            }
+        },
+        scalar => match (scalar, cursor.next_node()?) {
+            (Ty::Bool, Node::Bool(b)) => Val::Bool(b),
+            (Ty::S32, Node::S32(n)) => Val::S32(n),
+            (Ty::S64, Node::S64(n)) => Val::S64(n),
+            (Ty::U32, Node::U32(n)) => Val::U32(n),
+            (Ty::U64, Node::U64(n)) => Val::U64(n),
+            (Ty::F64, Node::F64(f)) => Val::Float64(f),
+            _ => return None,
+        },
+    })
+}
 
-    fn string(&mut self, s: &str) -> Option<()> {
-        let start = u32::try_from(self.text.len()).ok()?;
-        let len = u32::try_from(s.len()).ok()?;
-        start.checked_add(len)?;
-        self.text.push_str(s);
-        self.nodes.push(Node::Str { start, len });
-        Some(())
-    }
-
-    fn next(&self, at: &mut usize) -> Option<Node> {
-        let node = *self.nodes.get(*at)?;
+/// Moves `at` past one value of type `ty` in `nodes`; `None` if the nodes do not have its
+/// shape.
+pub fn skip(schema: &Schema, ty: &Ty, nodes: &[Node], at: &mut usize) -> Option<()> {
+    fn next(nodes: &[Node], at: &mut usize) -> Option<Node> {
+        let node = *nodes.get(*at)?;
         *at += 1;
         Some(node)
     }
-
-    fn str(&self, at: &mut usize) -> Option<String> {
-        match self.next(at)? {
-            Node::Str { start, len } => {
-                let start = start as usize;
-                self.text.get(start..start + len as usize).map(str::to_owned)
+    match ty {
+        Ty::Option(inner) => match next(nodes, at)? {
+            Node::None => {}
+            Node::Some => skip(schema, inner, nodes, at)?,
+            _ => return None,
+        },
+        Ty::Timestamp => {
+            next(nodes, at)?;
+            next(nodes, at)?;
+        }
+        Ty::List(item) => {
+            let Node::Len(n) = next(nodes, at)? else { return None };
+            for _ in 0..n {
+                skip(schema, item, nodes, at)?;
             }
-            _ => None,
+        }
+        Ty::Map(value) => {
+            let Node::Len(n) = next(nodes, at)? else { return None };
+            for _ in 0..n {
+                next(nodes, at)?;
+                skip(schema, value, nodes, at)?;
+            }
+        }
+        Ty::Named(name) => match &schema.get(name)?.kind {
+            TypeKind::Record(fields) => {
+                for field in fields {
+                    skip(schema, &field.ty, nodes, at)?;
+                }
+            }
+            TypeKind::Enum(_) => {
+                next(nodes, at)?;
+            }
+            TypeKind::Variant { cases, .. } => {
+                let Node::Case(i) = next(nodes, at)? else { return None };
+                skip(schema, &cases.get(i as usize)?.ty, nodes, at)?;
+            }
+        },
+        _ => {
+            next(nodes, at)?;
         }
     }
-
-    fn read(&self, schema: &Schema, ty: &Ty, at: &mut usize) -> Option<Val> {
-        Some(match ty {
-            Ty::Option(inner) => match self.next(at)? {
-                Node::None => Val::Option(None),
-                Node::Some => Val::Option(Some(Box::new(self.read(schema, inner, at)?))),
-                _ => return None,
-            },
-            Ty::String | Ty::Json => Val::String(self.str(at)?),
-            Ty::Timestamp => match (self.next(at)?, self.next(at)?) {
-                (Node::S64(s), Node::U32(ns)) => {
-                    Val::Record(vec![("seconds".into(), Val::S64(s)), ("nanoseconds".into(), Val::U32(ns))])
-                }
-                _ => return None,
-            },
-            Ty::List(item) => {
-                let Node::Len(n) = self.next(at)? else { return None };
-                let mut items = Vec::with_capacity(n as usize);
-                for _ in 0..n {
-                    items.push(self.read(schema, item, at)?);
-                }
-                Val::List(items)
-            }
-            Ty::Map(value) => {
-                let Node::Len(n) = self.next(at)? else { return None };
-                let mut pairs = Vec::with_capacity(n as usize);
-                for _ in 0..n {
-                    let key = self.str(at)?;
-                    pairs.push(Val::Tuple(vec![Val::String(key), self.read(schema, value, at)?]));
-                }
-                Val::List(pairs)
-            }
-            Ty::Named(name) => match &schema.get(name)?.kind {
-                TypeKind::Record(fields) => {
-                    let mut values = Vec::with_capacity(fields.len());
-                    for field in fields {
-                        values.push((field.name.clone(), self.read(schema, &field.ty, at)?));
-                    }
-                    Val::Record(values)
-                }
-                TypeKind::Enum(cases) => {
-                    let Node::Case(i) = self.next(at)? else { return None };
-                    Val::Enum(cases.get(i as usize)?.0.clone())
-                }
-                TypeKind::Variant { cases, .. } => {
-                    let Node::Case(i) = self.next(at)? else { return None };
-                    let case = cases.get(i as usize)?;
-                    Val::Variant(case.name.clone(), Some(Box::new(self.read(schema, &case.ty, at)?)))
-                }
-            },
-            scalar => match (scalar, self.next(at)?) {
-                (Ty::Bool, Node::Bool(b)) => Val::Bool(b),
-                (Ty::S32, Node::S32(n)) => Val::S32(n),
-                (Ty::S64, Node::S64(n)) => Val::S64(n),
-                (Ty::U32, Node::U32(n)) => Val::U32(n),
-                (Ty::U64, Node::U64(n)) => Val::U64(n),
-                (Ty::F64, Node::F64(f)) => Val::Float64(f),
-                _ => return None,
-            },
-        })
-    }
+    Some(())
 }
 
 /// Tapes of bodies read more than once lately, by function and body, within a budget of bytes
@@ -264,7 +190,7 @@ impl Kept {
     /// Nothing kept is pushed out for it: when more bodies cycle through than fit, the first
     /// ones stay fast and the rest are read as if nothing were kept, without paying for a
     /// tape that would be dropped before its next use.
-    pub fn read(&self, function: &str, bytes: &Arc<[u8]>, tape: impl FnOnce() -> Option<Tape>) -> bool {
+    pub fn read(&self, function: &str, bytes: &Arc<[u8]>, tape: impl FnOnce() -> Option<Arc<Tape>>) -> bool {
         let mut inner = self.lock();
         inner.tapes.retain(|(_, body, _)| body.strong_count() > 0);
         let at = address(bytes);
@@ -283,7 +209,7 @@ impl Kept {
         if kept + tape.size() > self.budget {
             return false;
         }
-        inner.tapes.push((function.to_string(), Arc::downgrade(bytes), Arc::new(tape)));
+        inner.tapes.push((function.to_string(), Arc::downgrade(bytes), tape));
         true
     }
 
@@ -314,12 +240,18 @@ mod tests {
             {"id": "p-2", "name": "", "variety": "yukon_gold", "weight_grams": 0, "status": "shipped",
              "harvested_at": null, "tags": [], "farm_id": "f-2"}
         ], "next_page_token": null}"#;
-        let val = values::from_json(&schema, &page, body).unwrap();
-        let tape = Tape::of(&schema, &page, &val).expect("a value read by its type has its shape");
-        assert_eq!(tape.value(&schema, &page), Some(val.clone()));
+        let tape = values::read_json(&schema, &page, body).unwrap();
+        let val = to_val(&tape, &schema, &page).expect("a tape read by its type has its shape");
+        let Val::Record(fields) = &val else { panic!("{val:?}") };
+        let Val::List(items) = &fields[0].1 else { panic!("{val:?}") };
+        assert_eq!(items.len(), 2);
         assert!(tape.size() < body.len() * 2, "a tape of {} bytes for a body of {}", tape.size(), body.len());
-        // A value of another shape is not kept.
-        assert!(Tape::of(&schema, &Ty::Named("silo".into()), &val).is_none());
+        // Skipping the value moves past every node.
+        let mut at = 0;
+        assert_eq!(skip(&schema, &page, tape.nodes(), &mut at), Some(()));
+        assert_eq!(at, tape.nodes().len());
+        // Read by another type, it does not fit.
+        assert!(to_val(&tape, &schema, &Ty::Named("silo".into())).is_none());
     }
 
     #[test]
@@ -328,8 +260,13 @@ mod tests {
         let schema = Schema::new(&potato.api);
         let ty = Ty::List(Box::new(Ty::String));
         let tape = |n: usize| {
-            let val = Val::List((0..n).map(|i| Val::String(format!("item {i}"))).collect());
-            Tape::of(&schema, &ty, &val).unwrap()
+            let mut tape = Tape::default();
+            tape.push(Node::Len(n as u32));
+            for i in 0..n {
+                tape.push_str(&format!("item {i}")).unwrap();
+            }
+            assert!(to_val(&tape, &schema, &ty).is_some());
+            Arc::new(tape)
         };
         let one = tape(100).size();
         let kept = Kept::new(one * 3);

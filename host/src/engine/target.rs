@@ -5,10 +5,11 @@
 //! ([`super::values`]). The engine knows no operation names: they all come from the document.
 
 use super::state::RunState;
-use super::tape::{Kept, Tape};
+use super::tape::{self, Kept};
 use super::values::{self, Schema};
 use crate::api::ApiError;
-use potato_api_client::wit::model::{Api, Function, Pager};
+use component_abi::{Args, Checker, Node, Returned, Tape};
+use potato_api_client::wit::model::{Api, Function, Pager, Ty, TypeKind};
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
@@ -94,22 +95,40 @@ impl Served {
         }
     }
 
-    /// `bytes` read as `ty`, or rebuilt from the tape of these very bytes read lately.
-    fn read(&self, ty: &potato_api_client::wit::model::Ty, bytes: Arc<[u8]>) -> Result<Val, ApiError> {
+    /// `bytes` read as `ty`, or the tape of these very bytes read lately.
+    fn read(&self, ty: &Ty, bytes: Arc<[u8]>) -> Result<Arc<Tape>, ApiError> {
         let name = &self.function.name;
-        // Rebuilt or read outside the cache's lock: other runs are not held up by it.
-        if let Some(value) = self.read_lately.get(name, &bytes).and_then(|tape| tape.value(&self.schema, ty)) {
-            return Ok(value);
+        // Read outside the cache's lock: other runs are not held up by it.
+        if let Some(tape) = self.read_lately.get(name, &bytes) {
+            return Ok(tape);
         }
-        let value =
-            values::from_json(&self.schema, ty, &bytes).map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
-        self.read_lately.read(name, &bytes, || Tape::of(&self.schema, ty, &value));
-        Ok(value)
+        let tape = values::read_json(&self.schema, ty, &bytes).map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
+        let tape = Arc::new(tape);
+        self.read_lately.read(name, &bytes, || Some(tape.clone()));
+        Ok(tape)
     }
+
+    /// Compares a guest's type with the model's `ty` (before a tape of `ty` is written).
+    fn checker(&self, ty: Ty) -> Checker {
+        let schema = self.schema.clone();
+        Arc::new(move |types, guest| component_abi::check(types, guest, &ty, &|name| schema.get(name)))
+    }
+}
+
+/// How many flat values a function's parameters take, when [`component_abi::Args`] can read
+/// them (no variants; at most [`component_abi::MAX_FLAT_PARAMS`]).
+fn flat_params<'a>(schema: &Schema, tys: impl IntoIterator<Item = &'a Ty>) -> Option<usize> {
+    let n = tys.into_iter().map(|ty| component_abi::flat_count(ty, &|name| schema.get(name))).sum::<Option<usize>>()?;
+    (n <= component_abi::MAX_FLAT_PARAMS).then_some(n)
 }
 
 /// Links the package's functions interface (and its types interface, which has no functions)
 /// into `linker`.
+///
+/// A function whose parameters [`component_abi::Args`] reads is linked with typed lifting and
+/// lowering: its result goes from the tape read from the body straight into the guest's
+/// memory, with no `Val` tree (docs/performance.md, section 2). Others (a parameter that is a
+/// variant, or more than 16 flat values) are linked with `func_new_async` and `Val`s.
 ///
 /// # Errors
 /// When the linker refuses a definition (a name defined twice).
@@ -121,33 +140,115 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target, lately: &Arc<
     let schema = Arc::new(Schema::new(api));
     for function in &api.functions {
         let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
-        instance.func_new_async(&function.name, move |mut store, _ty, params, results| {
-            let served = served.clone();
-            Box::new(async move {
-                let outcome = call(&served, store.data_mut(), params).await?;
-                results[0] = Val::Result(outcome);
-                Ok(())
-            })
-        })?;
+        let tys = function.params.iter().map(|p| &p.ty).chain(&function.body);
+        match flat_params(&schema, tys).filter(|_| typed_lowering()) {
+            Some(n) => link_typed(&mut instance, n, served, Kind::Function)?,
+            None => instance.func_new_async(&function.name, move |mut store, _ty, params, results| {
+                let served = served.clone();
+                Box::new(async move {
+                    let outcome = call(&served, store.data_mut(), params).await?;
+                    results[0] = Val::Result(outcome.into_val(&served.schema, served.function.result.as_ref())?);
+                    Ok(())
+                })
+            })?,
+        }
     }
     for pager in &api.pagers {
         let Some(function) = api.functions.iter().find(|f| f.name == pager.of) else { continue };
         let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
-        let name = pager.name.clone();
         let pager = Arc::new(pager.clone());
-        instance.func_new_async(&name, move |mut store, _ty, params, results| {
-            let (served, pager) = (served.clone(), pager.clone());
-            Box::new(async move {
-                let outcome = pages(&served, &pager, store.data_mut(), params).await?;
-                results[0] = Val::Result(outcome);
-                Ok(())
-            })
-        })?;
+        let tys = pager.params.iter().map(|p| &p.ty).chain([&Ty::U32]);
+        match flat_params(&schema, tys).filter(|_| typed_lowering()) {
+            Some(n) => link_typed(&mut instance, n, served, Kind::Pager(pager))?,
+            None => {
+                let name = pager.name.clone();
+                instance.func_new_async(&name, move |mut store, _ty, params, results| {
+                    let (served, pager) = (served.clone(), pager.clone());
+                    Box::new(async move {
+                        let outcome = pages(&served, &pager, store.data_mut(), params).await?;
+                        let items = Ty::List(Box::new(pager.item.clone()));
+                        results[0] = Val::Result(outcome.into_val(&served.schema, Some(&items))?);
+                        Ok(())
+                    })
+                })?
+            }
+        }
     }
     Ok(())
 }
 
-type Outcome = Result<Option<Box<Val>>, Option<Box<Val>>>;
+/// Whether functions are linked with typed lifting and lowering (the default), or all with
+/// `Val`s (`PROBE_HOST_VAL_LOWERING=1`: for comparing the two in a benchmark, and a way back
+/// should a guest meet a difference).
+fn typed_lowering() -> bool {
+    std::env::var_os("PROBE_HOST_VAL_LOWERING").is_none_or(|v| v.is_empty() || v == "0")
+}
+
+/// What a typed function serves.
+#[derive(Clone)]
+enum Kind {
+    Function,
+    Pager(Arc<Pager>),
+}
+
+/// Links `served` (a function or a pager) with typed lifting of its `n` flat parameters.
+fn link_typed(
+    instance: &mut wasmtime::component::LinkerInstance<'_, RunState>,
+    n: usize,
+    served: Arc<Served>,
+    kind: Kind,
+) -> wasmtime::Result<()> {
+    macro_rules! by_count {
+        ($($n:literal)*) => {
+            match n {
+                $($n => typed::<$n>(instance, served, kind),)*
+                _ => wasmtime::bail!("{n} flat parameters"),
+            }
+        };
+    }
+    by_count!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+}
+
+fn typed<const N: usize>(
+    instance: &mut wasmtime::component::LinkerInstance<'_, RunState>,
+    served: Arc<Served>,
+    kind: Kind,
+) -> wasmtime::Result<()> {
+    let (name, result) = match &kind {
+        Kind::Function => (served.function.name.clone(), served.function.result.clone()),
+        Kind::Pager(pager) => (pager.name.clone(), Some(Ty::List(Box::new(pager.item.clone())))),
+    };
+    let check = result.map_or_else(|| -> Checker { Arc::new(|_, _| Ok(())) }, |ty| served.checker(ty));
+    instance.func_wrap_async(&name, move |mut store, Args::<N>(params)| {
+        let (served, kind, check) = (served.clone(), kind.clone(), check.clone());
+        Box::new(async move {
+            let outcome = match &kind {
+                Kind::Function => call(&served, store.data_mut(), &params).await?,
+                Kind::Pager(pager) => pages(&served, pager, store.data_mut(), &params).await?,
+            };
+            Ok(Returned { value: outcome.value.map_err(|e| error_val(&e)), check })
+        })
+    })
+}
+
+/// A call's outcome: the value read (a tape of the result type), or the API error.
+struct Outcome {
+    value: Result<Option<Arc<Tape>>, ApiError>,
+}
+
+impl Outcome {
+    /// As `Val`s of the result type `ty`, for a function linked with `func_new_async`.
+    fn into_val(self, schema: &Schema, ty: Option<&Ty>) -> wasmtime::Result<Result<Option<Box<Val>>, Option<Box<Val>>>> {
+        Ok(match self.value {
+            Ok(None) => Ok(None),
+            Ok(Some(tape)) => {
+                let val = ty.and_then(|ty| tape::to_val(&tape, schema, ty));
+                Ok(Some(Box::new(val.ok_or_else(|| wasmtime::format_err!("a value without its type's shape"))?)))
+            }
+            Err(e) => Err(Some(Box::new(error_val(&e)))),
+        })
+    }
+}
 
 /// One call: allowed, counted (the call past the run's cap traps), sent, read.
 async fn call(served: &Served, state: &mut RunState, params: &[Val]) -> wasmtime::Result<Outcome> {
@@ -156,14 +257,11 @@ async fn call(served: &Served, state: &mut RunState, params: &[Val]) -> wasmtime
         f.params.iter().zip(params).map(|(p, v)| values::to_json(&served.schema, &p.ty, v)).collect();
     let body =
         f.body.as_ref().and_then(|ty| params.get(f.params.len()).map(|v| values::to_json(&served.schema, ty, v)));
-    let result = send(served, state, &args, body.as_ref()).await?;
-    Ok(match result {
-        Ok(value) => Ok(value.map(Box::new)),
-        Err(e) => {
-            state.api_failures += 1;
-            Err(Some(Box::new(error_val(&e))))
-        }
-    })
+    let value = send(served, state, &args, body.as_ref()).await?;
+    if value.is_err() {
+        state.api_failures += 1;
+    }
+    Ok(Outcome { value })
 }
 
 /// Sends one request of `served`'s function and reads its result value.
@@ -172,7 +270,7 @@ async fn send(
     state: &mut RunState,
     args: &[Value],
     body: Option<&Value>,
-) -> wasmtime::Result<Result<Option<Val>, ApiError>> {
+) -> wasmtime::Result<Result<Option<Arc<Tape>>, ApiError>> {
     if let Some(refused) = state.refused(&served.operation) {
         return Ok(Err(refused));
     }
@@ -190,7 +288,7 @@ async fn send(
 }
 
 /// A pager: the function's pages followed on the host, each page one call (allowed and
-/// counted as one), at most `max-pages`.
+/// counted as one), at most `max-pages`; the pages' items put together on one tape.
 async fn pages(served: &Served, pager: &Pager, state: &mut RunState, params: &[Val]) -> wasmtime::Result<Outcome> {
     let f = &served.function;
     let max_pages = match params.last() {
@@ -211,29 +309,28 @@ async fn pages(served: &Served, pager: &Pager, state: &mut RunState, params: &[V
             args.push(given.map_or(Value::Null, |(j, v)| values::to_json(&served.schema, &pager.params[j].ty, v)));
         }
     }
-    let mut items = Vec::new();
+    let mut items = Tape::default();
+    items.push(Node::Len(0));
+    let mut count: u32 = 0;
     for _ in 0..max_pages {
         let page = match send(served, state, &args, None).await? {
-            Ok(Some(Val::Record(fields))) => fields,
-            Ok(_) => return Ok(fail(state, ApiError::InvalidResponse("a page that is not a record".into()))),
+            Ok(Some(page)) => page,
+            Ok(None) => return Ok(fail(state, ApiError::InvalidResponse("a page without a body".into()))),
             Err(e) => return Ok(fail(state, e)),
         };
-        let mut next = None;
-        for (name, value) in page {
-            if name == pager.items_field
-                && let Val::List(page_items) = value
-            {
-                items.extend(page_items);
-            } else if name == pager.next_field
-                && let Val::Option(Some(token)) = value
-                && let Val::String(token) = *token
-            {
-                next = Some(token);
-            }
+        let Some((range, n, next)) = served.page_parts(pager, &page) else {
+            return Ok(fail(state, ApiError::InvalidResponse("a page that is not a record".into())));
+        };
+        count = count.saturating_add(n);
+        if items.append_from(&page, range).is_none() {
+            return Ok(fail(state, ApiError::InvalidResponse("more than 4 GiB of items".into())));
         }
         match (next, token_at) {
             (Some(token), Some(i)) => args[i] = Value::String(token),
-            _ => return Ok(Ok(Some(Box::new(Val::List(items))))),
+            _ => {
+                items.set(0, Node::Len(count));
+                return Ok(Outcome { value: Ok(Some(Arc::new(items))) });
+            }
         }
     }
     Ok(fail(
@@ -246,9 +343,34 @@ async fn pages(served: &Served, pager: &Pager, state: &mut RunState, params: &[V
     ))
 }
 
+impl Served {
+    /// Where a page's items are on its tape (their nodes, after the list's length), how many,
+    /// and the next page's token.
+    fn page_parts(&self, pager: &Pager, page: &Tape) -> Option<(std::ops::Range<usize>, u32, Option<String>)> {
+        let Some(Ty::Named(name)) = &self.function.result else { return None };
+        let TypeKind::Record(fields) = &self.schema.get(name)?.kind else { return None };
+        let nodes = page.nodes();
+        let (mut at, mut items, mut next) = (0, None, None);
+        for field in fields {
+            let from = at;
+            tape::skip(&self.schema, &field.ty, nodes, &mut at)?;
+            if field.name == pager.items_field {
+                let Node::Len(n) = *nodes.get(from)? else { return None };
+                items = Some((from + 1..at, n));
+            } else if field.name == pager.next_field
+                && let [Node::Some, token, ..] = nodes.get(from..at)?
+            {
+                next = Some(page.str(*token)?.to_owned());
+            }
+        }
+        let (range, n) = items?;
+        Some((range, n, next))
+    }
+}
+
 fn fail(state: &mut RunState, e: ApiError) -> Outcome {
     state.api_failures += 1;
-    Err(Some(Box::new(error_val(&e))))
+    Outcome { value: Err(e) }
 }
 
 /// The `api-error` value for a host error.

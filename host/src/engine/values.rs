@@ -10,6 +10,8 @@ use potato_api_client::wit::model::{Api, Ty, TypeDef, TypeKind};
 use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use super::tape;
+use component_abi::{Node, Tape};
 use std::cell::RefCell;
 use std::fmt;
 use wasmtime::component::Val;
@@ -46,10 +48,30 @@ pub struct InvalidValue {
 /// # Errors
 /// [`InvalidValue`] naming the JSON path of the first mismatch.
 pub fn from_json(schema: &Schema, ty: &Ty, bytes: &[u8]) -> Result<Val, InvalidValue> {
+    let tape = read_json(schema, ty, bytes)?;
+    tape::to_val(&tape, schema, ty)
+        .ok_or_else(|| InvalidValue { path: "$".into(), reason: "the value read does not have its type".into() })
+}
+
+/// Reads `bytes` (a JSON document) as a value of type `ty`, into a [`Tape`]: its scalars in
+/// the order the type visits them, its strings in one buffer, nothing per field name.
+///
+/// # Errors
+/// [`InvalidValue`] naming the JSON path of the first mismatch.
+pub fn read_json(schema: &Schema, ty: &Ty, bytes: &[u8]) -> Result<Tape, InvalidValue> {
     let path = RefCell::new(Vec::new());
+    // About one node per 8 bytes of JSON, and most of the text kept.
+    let out = RefCell::new(Tape::with_capacity(bytes.len() / 8, bytes.len() / 2));
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = Seed { schema, ty, path: &path }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    result.map_err(|e| InvalidValue { path: render(&path.borrow()), reason: e.to_string() })
+    let result = Seed { schema, ty, path: &path, out: &out }.deserialize(&mut de).and_then(|()| de.end());
+    match result {
+        Ok(()) => {
+            let mut tape = out.into_inner();
+            tape.shrink_to_fit();
+            Ok(tape)
+        }
+        Err(e) => Err(InvalidValue { path: render(&path.borrow()), reason: e.to_string() }),
+    }
 }
 
 /// One step of a JSON path. A record's field borrows its name from the model, so reading a
@@ -79,13 +101,14 @@ fn render(path: &[Step<'_>]) -> String {
     out
 }
 
-/// A value of `ty` to read. `path` is where it is; a step is popped only when the value under
-/// it was read, so after an error the path ends at the value that failed.
+/// A value of `ty` to read onto `out`. `path` is where it is; a step is popped only when the
+/// value under it was read, so after an error the path ends at the value that failed.
 #[derive(Clone, Copy)]
 struct Seed<'s> {
     schema: &'s Schema,
     ty: &'s Ty,
     path: &'s RefCell<Vec<Step<'s>>>,
+    out: &'s RefCell<Tape>,
 }
 
 impl<'s> Seed<'s> {
@@ -102,17 +125,25 @@ impl<'s> Seed<'s> {
         }
         result
     }
+
+    fn push(self, node: Node) {
+        self.out.borrow_mut().push(node);
+    }
+
+    fn push_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        self.out.borrow_mut().push_str(s).ok_or_else(|| E::custom("more than 4 GiB of text"))
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = Val;
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Val, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
         match self.ty {
             Ty::Option(inner) => de.deserialize_option(OptionVisitor(self.of(inner))),
             Ty::Json => {
                 let value = Value::deserialize_any_json(de)?;
-                Ok(Val::String(value.to_string()))
+                self.push_str(&value.to_string())
             }
             Ty::Named(name) => match self.schema.types.get(name.as_str()) {
                 Some(def) => match &def.kind {
@@ -144,25 +175,31 @@ impl AnyJson for Value {
 }
 
 /// A `oneOf`/`anyOf`: the case the discriminator names, or the first case the value reads as.
-fn variant<'s>(seed: Seed<'s>, def: &'s TypeDef, value: Value) -> Result<Val, String> {
+fn variant<'s>(seed: Seed<'s>, def: &'s TypeDef, value: Value) -> Result<(), String> {
     let TypeKind::Variant { cases, discriminator } = &def.kind else { unreachable!("a variant") };
+    let case_node = |i: usize| Node::Case(u32::try_from(i).unwrap_or(u32::MAX));
     if let Some(property) = discriminator {
         let tag = value
             .get(property)
             .and_then(Value::as_str)
             .ok_or_else(|| format!("{} needs a string {property:?} to say which it is", def.name))?;
-        let case = cases
+        let i = cases
             .iter()
-            .find(|c| c.tags.iter().any(|t| t == tag))
+            .position(|c| c.tags.iter().any(|t| t == tag))
             .ok_or_else(|| format!("{property} {tag:?} is none of {}", def.name))?;
-        let val = seed.of(&case.ty).deserialize(value).map_err(|e| e.to_string())?;
-        return Ok(Val::Variant(case.name.clone(), Some(Box::new(val))));
+        seed.push(case_node(i));
+        return seed.of(&cases[i].ty).deserialize(value).map_err(|e| e.to_string());
     }
-    for case in cases {
+    for (i, case) in cases.iter().enumerate() {
         let depth = seed.path.borrow().len();
+        let mark = seed.out.borrow().len();
+        seed.push(case_node(i));
         match seed.of(&case.ty).deserialize(value.clone()) {
-            Ok(val) => return Ok(Val::Variant(case.name.clone(), Some(Box::new(val)))),
-            Err(_) => seed.path.borrow_mut().truncate(depth),
+            Ok(()) => return Ok(()),
+            Err(_) => {
+                seed.path.borrow_mut().truncate(depth);
+                seed.out.borrow_mut().truncate(mark);
+            }
         }
     }
     let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
@@ -172,69 +209,82 @@ fn variant<'s>(seed: Seed<'s>, def: &'s TypeDef, value: Value) -> Result<Val, St
 struct OptionVisitor<'s>(Seed<'s>);
 
 impl<'de> Visitor<'de> for OptionVisitor<'_> {
-    type Value = Val;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a value or null")
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Val, E> {
-        Ok(Val::Option(None))
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.0.push(Node::None);
+        Ok(())
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Val, E> {
-        Ok(Val::Option(None))
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.push(Node::None);
+        Ok(())
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Val, D::Error> {
-        Ok(Val::Option(Some(Box::new(self.0.deserialize(de)?))))
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        self.0.push(Node::Some);
+        self.0.deserialize(de)
     }
+}
+
+/// A count as a tape's length node.
+fn length<E: de::Error>(n: usize) -> Result<Node, E> {
+    u32::try_from(n).map(Node::Len).map_err(|_| E::custom("more than 4 billion items"))
 }
 
 struct ListVisitor<'s>(Seed<'s>);
 
 impl<'de> Visitor<'de> for ListVisitor<'_> {
-    type Value = Val;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let Ty::List(item) = self.0.ty else { unreachable!("a list") };
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        // The length, known at the end.
+        let at = self.0.out.borrow().len();
+        self.0.push(Node::Len(0));
+        let mut n = 0;
         loop {
             let seed = self.0.of(item);
-            match seed.under(Step::Index(items.len()), || seq.next_element_seed(seed))? {
-                Some(v) => items.push(v),
-                None => {
-                    // The step for the element that was not there.
-                    break;
-                }
+            match seed.under(Step::Index(n), || seq.next_element_seed(seed))? {
+                Some(()) => n += 1,
+                None => break,
             }
         }
-        Ok(Val::List(items))
+        self.0.out.borrow_mut().set(at, length(n)?);
+        Ok(())
     }
 }
 
 struct MapVisitor<'s>(Seed<'s>);
 
 impl<'de> Visitor<'de> for MapVisitor<'_> {
-    type Value = Val;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let Ty::Map(value) = self.0.ty else { unreachable!("a map") };
-        let mut pairs = Vec::new();
+        let at = self.0.out.borrow().len();
+        self.0.push(Node::Len(0));
+        let mut n = 0;
         while let Some(key) = map.next_key::<String>()? {
+            self.0.push_str(&key)?;
             let seed = self.0.of(value);
-            let v = seed.under(Step::Key(key.clone()), || map.next_value_seed(seed))?;
-            pairs.push(Val::Tuple(vec![Val::String(key), v]));
+            seed.under(Step::Key(key), || map.next_value_seed(seed))?;
+            n += 1;
         }
-        Ok(Val::List(pairs))
+        self.0.out.borrow_mut().set(at, length(n)?);
+        Ok(())
     }
 }
 
@@ -244,66 +294,77 @@ struct RecordVisitor<'s> {
 }
 
 impl<'de> Visitor<'de> for RecordVisitor<'_> {
-    type Value = Val;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "an object ({})", self.def.name)
     }
 
-    /// Keys in the schema's order (optional fields may be left out) build the record as they
-    /// come; keys in any other order are put in their slots and the record is built at the end
-    /// (one more allocation and a move per field).
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
+    /// Keys in the schema's order (optional fields may be left out: a `None` goes in their
+    /// place) are read onto the tape as they come. A key out of that order switches to
+    /// pieces: each field's nodes are taken off the tape as read, and put back in the
+    /// schema's order at the end (the last of a repeated key counts).
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let TypeKind::Record(fields) = &self.def.kind else { unreachable!("a record") };
         let optional = |f: &potato_api_client::wit::model::Field| matches!(f.ty, Ty::Option(_));
-        let absent = |f: &potato_api_client::wit::model::Field| (f.name.clone(), Val::Option(None));
-        let mut record: Vec<(String, Val)> = Vec::with_capacity(fields.len());
-        let mut slots: Option<Vec<Option<Val>>> = None;
+        // In order: the fields before `next` are on the tape.
         let mut next = 0;
+        let mut pieces: Option<Vec<Option<Vec<Node>>>> = None;
+        let start = self.seed.out.borrow().len();
         while let Some(field) = map.next_key_seed(FieldSeed { fields, next })? {
             let Some(i) = field else {
                 // Fields the schema does not name are not the probe's business.
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            next = i + 1;
+            let in_order = pieces.is_none() && i >= next && fields[next..i].iter().all(optional);
+            if !in_order && pieces.is_none() {
+                // What is on the tape so far, field by field.
+                let taken = self.seed.out.borrow_mut().split_off(start);
+                let mut split = vec![None; fields.len()];
+                let mut at = 0;
+                for (field, slot) in fields.iter().zip(split.iter_mut()).take(next) {
+                    let from = at;
+                    tape::skip(self.seed.schema, &field.ty, &taken, &mut at)
+                        .ok_or_else(|| de::Error::custom("a record's fields could not be reordered"))?;
+                    *slot = Some(taken[from..at].to_vec());
+                }
+                pieces = Some(split);
+            }
             let seed = self.seed.of(&fields[i].ty);
-            let value = seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?;
-            let in_order = slots.is_none() && i >= record.len() && fields[record.len()..i].iter().all(optional);
-            if in_order {
-                record.extend(fields[record.len()..i].iter().map(absent));
-                record.push((fields[i].name.clone(), value));
+            if let Some(pieces) = &mut pieces {
+                let mark = self.seed.out.borrow().len();
+                seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?;
+                pieces[i] = Some(self.seed.out.borrow_mut().split_off(mark));
             } else {
-                let slots = slots.get_or_insert_with(|| {
-                    let mut s: Vec<Option<Val>> = record.drain(..).map(|(_, v)| Some(v)).collect();
-                    s.resize(fields.len(), None);
-                    s
-                });
-                slots[i] = Some(value);
+                for _ in next..i {
+                    self.seed.push(Node::None);
+                }
+                seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?;
+                next = i + 1;
             }
         }
         let missing = |i: usize| {
             self.seed.path.borrow_mut().push(Step::Field(&fields[i].json));
             de::Error::custom(format!("the required field {:?} is missing", fields[i].json))
         };
-        let Some(slots) = slots else {
-            for (i, field) in fields.iter().enumerate().skip(record.len()) {
+        let Some(pieces) = pieces else {
+            for (i, field) in fields.iter().enumerate().skip(next) {
                 if !optional(field) {
                     return Err(missing(i));
                 }
-                record.push(absent(field));
+                self.seed.push(Node::None);
             }
-            return Ok(Val::Record(record));
+            return Ok(());
         };
-        for (i, (field, value)) in fields.iter().zip(slots).enumerate() {
-            let value = match value {
-                Some(v) => v,
-                None if optional(field) => Val::Option(None),
+        for (i, (field, piece)) in fields.iter().zip(pieces).enumerate() {
+            match piece {
+                Some(nodes) => self.seed.out.borrow_mut().extend(&nodes),
+                None if optional(field) => self.seed.push(Node::None),
                 None => return Err(missing(i)),
-            };
-            record.push((field.name.clone(), value));
+            }
         }
-        Ok(Val::Record(record))
+        Ok(())
     }
 }
 
@@ -346,16 +407,17 @@ struct ScalarVisitor<'s> {
 }
 
 impl ScalarVisitor<'_> {
-    fn integer<E: de::Error>(&self, v: i128) -> Result<Val, E> {
+    fn integer<E: de::Error>(&self, v: i128) -> Result<(), E> {
         let out_of_range = || E::custom(format!("{v} does not fit {}", wit(self.seed.ty)));
-        Ok(match self.seed.ty {
-            Ty::S32 => Val::S32(i32::try_from(v).map_err(|_| out_of_range())?),
-            Ty::S64 => Val::S64(i64::try_from(v).map_err(|_| out_of_range())?),
-            Ty::U32 => Val::U32(u32::try_from(v).map_err(|_| out_of_range())?),
-            Ty::U64 => Val::U64(u64::try_from(v).map_err(|_| out_of_range())?),
-            Ty::F64 => Val::Float64(v as f64),
+        self.seed.push(match self.seed.ty {
+            Ty::S32 => Node::S32(i32::try_from(v).map_err(|_| out_of_range())?),
+            Ty::S64 => Node::S64(i64::try_from(v).map_err(|_| out_of_range())?),
+            Ty::U32 => Node::U32(u32::try_from(v).map_err(|_| out_of_range())?),
+            Ty::U64 => Node::U64(u64::try_from(v).map_err(|_| out_of_range())?),
+            Ty::F64 => Node::F64(v as f64),
             _ => return Err(E::invalid_type(de::Unexpected::Other("a number"), self)),
-        })
+        });
+        Ok(())
     }
 }
 
@@ -376,7 +438,7 @@ fn wit(ty: &Ty) -> String {
 }
 
 impl<'de> Visitor<'de> for ScalarVisitor<'_> {
-    type Value = Val;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.def, self.seed.ty) {
@@ -389,46 +451,54 @@ impl<'de> Visitor<'de> for ScalarVisitor<'_> {
         }
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Val, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
         match self.seed.ty {
-            Ty::Bool => Ok(Val::Bool(v)),
+            Ty::Bool => {
+                self.seed.push(Node::Bool(v));
+                Ok(())
+            }
             _ => Err(E::invalid_type(de::Unexpected::Bool(v), &self)),
         }
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Val, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
         self.integer(i128::from(v))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Val, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
         self.integer(i128::from(v))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Val, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         match self.seed.ty {
-            Ty::F64 => Ok(Val::Float64(v)),
+            Ty::F64 => {
+                self.seed.push(Node::F64(v));
+                Ok(())
+            }
             // 5.0 is an integer that a JSON encoder happened to write with a point.
             Ty::S32 | Ty::S64 | Ty::U32 | Ty::U64 if v.fract() == 0.0 && v.abs() < 9.0e15 => self.integer(v as i128),
             _ => Err(E::invalid_type(de::Unexpected::Float(v), &self)),
         }
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Val, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         match (self.def, self.seed.ty) {
             (Some(def), _) => {
                 let TypeKind::Enum(cases) = &def.kind else { unreachable!("an enum") };
-                match cases.iter().find(|(_, json)| json == v) {
-                    Some((case, _)) => Ok(Val::Enum(case.clone())),
+                match cases.iter().position(|(_, json)| json == v) {
+                    Some(i) => {
+                        self.seed.push(Node::Case(u32::try_from(i).unwrap_or(u32::MAX)));
+                        Ok(())
+                    }
                     None => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
                 }
             }
-            (None, Ty::String) => Ok(Val::String(v.to_string())),
+            (None, Ty::String) => self.seed.push_str(v),
             (None, Ty::Timestamp) => {
                 let t = DateTime::parse_from_rfc3339(v).map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))?;
-                Ok(Val::Record(vec![
-                    ("seconds".into(), Val::S64(t.timestamp())),
-                    ("nanoseconds".into(), Val::U32(t.timestamp_subsec_nanos())),
-                ]))
+                self.seed.push(Node::S64(t.timestamp()));
+                self.seed.push(Node::U32(t.timestamp_subsec_nanos()));
+                Ok(())
             }
             _ => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
         }

@@ -3,9 +3,9 @@
 //! cases and variant cases included (what wasmtime's `Val` lowering compares for every value,
 //! compared here once per call).
 
-use wasmtime::error::{Result, bail};
 use potato_api_client::wit::model::{Ty, TypeDef, TypeKind};
 use wasmtime::component::__internal::{ComponentTypes, InterfaceType};
+use wasmtime::error::{Result, bail};
 
 /// Checks that the guest's `ty` is the model's `model`; `lookup` finds the model's named types.
 ///
@@ -26,7 +26,14 @@ pub fn check<'m>(
         | (Ty::F64, InterfaceType::Float64)
         | (Ty::String | Ty::Json, InterfaceType::String) => Ok(()),
         (Ty::Timestamp, InterfaceType::Record(i)) => match &*types[i].fields {
-            [s, ns] if s.name == "seconds" && s.ty == InterfaceType::S64 && ns.name == "nanoseconds" && ns.ty == InterfaceType::U32 => Ok(()),
+            [s, ns]
+                if s.name == "seconds"
+                    && s.ty == InterfaceType::S64
+                    && ns.name == "nanoseconds"
+                    && ns.ty == InterfaceType::U32 =>
+            {
+                Ok(())
+            }
             _ => bail!("expected the timestamp record"),
         },
         (Ty::List(item), InterfaceType::List(i)) => check(types, types[i].element, item, lookup),

@@ -30,7 +30,6 @@
 use crate::lift::lift_flat;
 use crate::lower::{store, store_val};
 use crate::tape::Tape;
-use wasmtime::error::{Context as _, Result, bail, ensure};
 use potato_api_client::wit::model::{Ty, TypeDef, TypeKind};
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -39,6 +38,7 @@ use wasmtime::component::__internal::{
     CanonicalAbiInfo, ComponentTypes, InstanceType, InterfaceType, LiftContext, LowerContext,
 };
 use wasmtime::component::{ComponentNamedList, ComponentType, Lift, Lower, Val};
+use wasmtime::error::{Context as _, Result, bail, ensure};
 
 /// The most flat values a parameter list is passed in (more go through memory, which
 /// [`Args`] does not read: such a function keeps `Val`s).

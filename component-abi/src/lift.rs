@@ -3,11 +3,11 @@
 //! them. Only safe code: memory is read through wasmtime's lifting context and its own
 //! lifting of strings, which check bounds and the string encoding.
 
-use wasmtime::error::{Context as _, Result, bail};
 use wasmtime::ValRaw;
+use wasmtime::component::__internal::{InterfaceType, LiftContext};
 use wasmtime::component::Lift as _;
 use wasmtime::component::Val;
-use wasmtime::component::__internal::{InterfaceType, LiftContext};
+use wasmtime::error::{Context as _, Result, bail};
 
 /// Reads a value of `ty` from the flat values `src[*at..]`, moving `at` past it.
 ///

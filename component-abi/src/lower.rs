@@ -5,10 +5,10 @@
 //! wasmtime against the memory's size).
 
 use crate::tape::{Cursor, Node};
-use wasmtime::error::{Context as _, Result, bail};
-use wasmtime::component::Val;
 use wasmtime::component::__internal::{ComponentTypes, InterfaceType, LowerContext};
 use wasmtime::component::Lower as _;
+use wasmtime::component::Val;
+use wasmtime::error::{Context as _, Result, bail};
 
 /// Writes the next value of `cursor` as a `ty` at `offset`.
 ///

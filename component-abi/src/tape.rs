@@ -13,7 +13,10 @@ pub enum Node {
     U64(u64),
     F64(f64),
     /// `text[start..start + len]`.
-    Str { start: u32, len: u32 },
+    Str {
+        start: u32,
+        len: u32,
+    },
     /// A list's length; its items follow.
     Len(u32),
     /// An enum's case, or a variant's (its payload follows), by index in the type.
@@ -80,12 +83,7 @@ impl Tape {
         self.nodes.truncate(len);
     }
 
-    /// The nodes from `from` on, taken off the tape (to put back in another order).
-    pub fn split_off(&mut self, from: usize) -> Vec<Node> {
-        self.nodes.split_off(from.min(self.nodes.len()))
-    }
-
-    /// Appends nodes taken off with [`Tape::split_off`] (their strings are still here).
+    /// Appends nodes of this tape taken earlier (their strings are still here).
     pub fn extend(&mut self, nodes: &[Node]) {
         self.nodes.extend_from_slice(nodes);
     }

@@ -238,7 +238,11 @@ struct Outcome {
 
 impl Outcome {
     /// As `Val`s of the result type `ty`, for a function linked with `func_new_async`.
-    fn into_val(self, schema: &Schema, ty: Option<&Ty>) -> wasmtime::Result<Result<Option<Box<Val>>, Option<Box<Val>>>> {
+    fn into_val(
+        self,
+        schema: &Schema,
+        ty: Option<&Ty>,
+    ) -> wasmtime::Result<Result<Option<Box<Val>>, Option<Box<Val>>>> {
         Ok(match self.value {
             Ok(None) => Ok(None),
             Ok(Some(tape)) => {

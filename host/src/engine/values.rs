@@ -5,13 +5,13 @@
 //! between, except to pick a `oneOf` case), and a value that does not match the schema names
 //! the JSON path where it stopped matching. Arguments go the other way, to JSON.
 
+use super::tape;
 use chrono::{DateTime, SecondsFormat, Utc};
+use component_abi::{Node, Tape};
 use potato_api_client::wit::model::{Api, Ty, TypeDef, TypeKind};
 use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use super::tape;
-use component_abi::{Node, Tape};
 use std::cell::RefCell;
 use std::fmt;
 use wasmtime::component::Val;
@@ -63,7 +63,10 @@ pub fn read_json(schema: &Schema, ty: &Ty, bytes: &[u8]) -> Result<Tape, Invalid
     // About one node per 8 bytes of JSON, and most of the text kept.
     let out = RefCell::new(Tape::with_capacity(bytes.len() / 8, bytes.len() / 2));
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = Seed { schema, ty, path: &path, out: &out }.deserialize(&mut de).and_then(|()| de.end());
+    let spans = RefCell::new(Vec::new());
+    let scratch = RefCell::new(Vec::new());
+    let seed = Seed { schema, ty, path: &path, out: &out, spans: &spans, scratch: &scratch };
+    let result = seed.deserialize(&mut de).and_then(|()| de.end());
     match result {
         Ok(()) => {
             let mut tape = out.into_inner();
@@ -109,6 +112,12 @@ struct Seed<'s> {
     ty: &'s Ty,
     path: &'s RefCell<Vec<Step<'s>>>,
     out: &'s RefCell<Tape>,
+    /// Where each field of the records being read is on `out` (a stack: a record's spans sit
+    /// above its parent's while it is read), for putting keys that came out of the schema's
+    /// order back in it.
+    spans: &'s RefCell<Vec<Option<(usize, usize)>>>,
+    /// Room to reorder a record's nodes in, reused from record to record.
+    scratch: &'s RefCell<Vec<Node>>,
 }
 
 impl<'s> Seed<'s> {
@@ -301,70 +310,74 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
     }
 
     /// Keys in the schema's order (optional fields may be left out: a `None` goes in their
-    /// place) are read onto the tape as they come. A key out of that order switches to
-    /// pieces: each field's nodes are taken off the tape as read, and put back in the
-    /// schema's order at the end (the last of a repeated key counts).
+    /// place) are read onto the tape as they come, and that is all. Keys in another order
+    /// (an encoder that sorts them, as many do) are read onto the tape as they come too, each
+    /// field's place noted; at the end the record's nodes are put in the schema's order
+    /// through a buffer reused from record to record (the last of a repeated key counts), so a
+    /// record costs no allocation either way.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let TypeKind::Record(fields) = &self.def.kind else { unreachable!("a record") };
         let optional = |f: &potato_api_client::wit::model::Field| matches!(f.ty, Ty::Option(_));
-        // In order: the fields before `next` are on the tape.
+        let seed = self.seed;
+        let base = seed.spans.borrow().len();
+        seed.spans.borrow_mut().resize(base + fields.len(), None);
+        let start = seed.out.borrow().len();
+        // While in order: the fields before `next` are on the tape, in order.
         let mut next = 0;
-        let mut pieces: Option<Vec<Option<Vec<Node>>>> = None;
-        let start = self.seed.out.borrow().len();
+        let mut in_order = true;
         while let Some(field) = map.next_key_seed(FieldSeed { fields, next })? {
             let Some(i) = field else {
                 // Fields the schema does not name are not the probe's business.
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            let in_order = pieces.is_none() && i >= next && fields[next..i].iter().all(optional);
-            if !in_order && pieces.is_none() {
-                // What is on the tape so far, field by field.
-                let taken = self.seed.out.borrow_mut().split_off(start);
-                let mut split = vec![None; fields.len()];
-                let mut at = 0;
-                for (field, slot) in fields.iter().zip(split.iter_mut()).take(next) {
-                    let from = at;
-                    tape::skip(self.seed.schema, &field.ty, &taken, &mut at)
-                        .ok_or_else(|| de::Error::custom("a record's fields could not be reordered"))?;
-                    *slot = Some(taken[from..at].to_vec());
-                }
-                pieces = Some(split);
-            }
-            let seed = self.seed.of(&fields[i].ty);
-            if let Some(pieces) = &mut pieces {
-                let mark = self.seed.out.borrow().len();
-                seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?;
-                pieces[i] = Some(self.seed.out.borrow_mut().split_off(mark));
-            } else {
+            in_order = in_order && i >= next && fields[next..i].iter().all(optional);
+            if in_order {
                 for _ in next..i {
-                    self.seed.push(Node::None);
+                    seed.push(Node::None);
                 }
-                seed.under(Step::Field(&fields[i].json), || map.next_value_seed(seed))?;
                 next = i + 1;
             }
+            let from = seed.out.borrow().len();
+            let value = seed.of(&fields[i].ty);
+            value.under(Step::Field(&fields[i].json), || map.next_value_seed(value))?;
+            let to = seed.out.borrow().len();
+            seed.spans.borrow_mut()[base + i] = Some((from, to));
         }
         let missing = |i: usize| {
-            self.seed.path.borrow_mut().push(Step::Field(&fields[i].json));
+            seed.path.borrow_mut().push(Step::Field(&fields[i].json));
             de::Error::custom(format!("the required field {:?} is missing", fields[i].json))
         };
-        let Some(pieces) = pieces else {
-            for (i, field) in fields.iter().enumerate().skip(next) {
+        let result = if in_order {
+            fields.iter().enumerate().skip(next).try_for_each(|(i, field)| {
                 if !optional(field) {
                     return Err(missing(i));
                 }
-                self.seed.push(Node::None);
+                seed.push(Node::None);
+                Ok(())
+            })
+        } else {
+            let mut out = seed.out.borrow_mut();
+            let mut scratch = seed.scratch.borrow_mut();
+            scratch.clear();
+            scratch.extend_from_slice(&out.nodes()[start..]);
+            out.truncate(start);
+            let spans = seed.spans.borrow();
+            let mut result = Ok(());
+            for (i, field) in fields.iter().enumerate() {
+                match spans[base + i] {
+                    Some((from, to)) => out.extend(&scratch[from - start..to - start]),
+                    None if optional(field) => out.push(Node::None),
+                    None => {
+                        result = Err(i);
+                        break;
+                    }
+                }
             }
-            return Ok(());
+            result.map_err(missing)
         };
-        for (i, (field, piece)) in fields.iter().zip(pieces).enumerate() {
-            match piece {
-                Some(nodes) => self.seed.out.borrow_mut().extend(&nodes),
-                None if optional(field) => self.seed.push(Node::None),
-                None => return Err(missing(i)),
-            }
-        }
-        Ok(())
+        seed.spans.borrow_mut().truncate(base);
+        result
     }
 }
 

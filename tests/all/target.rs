@@ -8,7 +8,7 @@ use crate::support;
 use potato_api_client::wit::generate;
 use probe_host::api::{ApiError, ApiSettings, HttpCaller, PotatoApi};
 use probe_host::config::ProbeSettings;
-use probe_host::engine::{Call, CallFuture, Caller, Engine, EngineSettings, RunContext, RunLimits, Target};
+use probe_host::engine::{Call, CallFuture, Caller, Engine, EngineSettings, Lowering, RunContext, RunLimits, Target};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -79,12 +79,22 @@ async fn run_shop_probe(
     path: &std::path::Path,
     caller: Arc<dyn Caller>,
 ) -> Result<probe_host::engine::RunOutput, probe_host::engine::RunError> {
+    run_shop_probe_with(path, caller, Lowering::Typed).await
+}
+
+/// Runs the shop probe at `path` once against `caller`, passing values by `lowering`.
+async fn run_shop_probe_with(
+    path: &std::path::Path,
+    caller: Arc<dyn Caller>,
+    lowering: Lowering,
+) -> Result<probe_host::engine::RunOutput, probe_host::engine::RunError> {
     let api = generate(&shop_document(), &shop_options()).expect("maps").api;
     let target = Target { api: Arc::new(api), caller };
     // The suite's compile cache: a Python component compiles once per machine.
     let settings = EngineSettings {
         target: Some(target),
         cache_dir: Some(support::repo_root().join("target/test-cache")),
+        lowering,
         ..EngineSettings::for_probes(1, 64 << 20)
     };
     let engine = Engine::new(settings).expect("engine");
@@ -150,6 +160,36 @@ async fn a_probe_built_from_a_generated_package_calls_every_function_of_the_docu
     assert_eq!(asked[4].1, [json!(7), json!(1000), json!("c2"), Value::Null]);
     // The body, with the document's names and enum values.
     assert_eq!(asked[5].2, Some(json!({"text": "apple", "kinds": ["fruit"]})));
+}
+
+#[tokio::test]
+async fn typed_lowering_and_vals_give_a_probe_the_same_values() {
+    // Every function of the shop document, in Rust and in Python, both ways: typed lifting
+    // and lowering (the default) and wasmtime's `Val`s (what came before it).
+    for probe in [support::probe("shop"), python_shop_probe()] {
+        let mut outputs = Vec::new();
+        for lowering in [Lowering::Typed, Lowering::Val] {
+            let answers = Arc::new(ShopAnswers::default());
+            let out = run_shop_probe_with(&probe, answers.clone(), lowering)
+                .await
+                .unwrap_or_else(|e| panic!("{} with {lowering:?}: {e}", probe.display()));
+            check_shop_values(&out);
+            outputs.push((out.families, answers.asked.lock().expect("lock").clone()));
+        }
+        assert_eq!(outputs[0], outputs[1], "{}: the same families and the same requests", probe.display());
+    }
+}
+
+#[tokio::test]
+async fn a_probe_whose_types_differ_from_the_documents_gets_no_value() {
+    // Built against a copy of the shop's WIT with `store-address.city` renamed `town`: the
+    // same shape, not the same type. Neither way writes the document's record into it.
+    for lowering in [Lowering::Typed, Lowering::Val] {
+        let result = run_shop_probe_with(&support::probe("impostor"), Arc::new(ShopAnswers::default()), lowering).await;
+        let Err(e) = result else { panic!("{lowering:?}: the impostor got a value: {result:?}") };
+        let message = format!("{e:#}");
+        assert!(message.contains("town") || message.contains("city"), "{lowering:?}: {message}");
+    }
 }
 
 #[tokio::test]

@@ -227,6 +227,29 @@ pub struct EngineSettings {
     pub target: Option<Target>,
     /// Which compiler makes the probes' code.
     pub compiler: Compiler,
+    /// How the target's functions pass values to probes.
+    pub lowering: Lowering,
+}
+
+/// How the target's functions pass values to probes: by typed lifting and lowering straight
+/// between bodies' tapes and the guest's memory (the default), or through wasmtime's dynamic
+/// `Val` trees, as before it (for comparing the two: `PROBE_HOST_VAL_LOWERING=1` sets it for
+/// the binary; and a way back should a guest meet a difference).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Lowering {
+    #[default]
+    Typed,
+    Val,
+}
+
+impl Lowering {
+    /// `Val` when `PROBE_HOST_VAL_LOWERING` is set to anything but `0` or nothing.
+    pub fn from_env() -> Self {
+        match std::env::var_os("PROBE_HOST_VAL_LOWERING") {
+            Some(v) if !v.is_empty() && v != "0" => Lowering::Val,
+            _ => Lowering::Typed,
+        }
+    }
 }
 
 impl EngineSettings {
@@ -241,6 +264,7 @@ impl EngineSettings {
             pooling: true,
             target: None,
             compiler: Compiler::default(),
+            lowering: Lowering::from_env(),
         }
     }
 }
@@ -435,7 +459,7 @@ fn tier(
     config::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
     scratch::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
     if let Some(target) = &settings.target {
-        target::link(&mut linker, target, lately)?;
+        target::link(&mut linker, target, lately, settings.lowering)?;
     }
     Ok(Tier { engine, linker })
 }

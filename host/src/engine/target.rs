@@ -4,6 +4,7 @@
 //! request, and the response body is read into the function's result type
 //! ([`super::values`]). The engine knows no operation names: they all come from the document.
 
+use super::Lowering;
 use super::state::RunState;
 use super::tape::{self, Kept};
 use super::values::{self, Schema};
@@ -132,7 +133,12 @@ fn flat_params<'a>(schema: &Schema, tys: impl IntoIterator<Item = &'a Ty>) -> Op
 ///
 /// # Errors
 /// When the linker refuses a definition (a name defined twice).
-pub(super) fn link(linker: &mut Linker<RunState>, target: &Target, lately: &Arc<Kept>) -> wasmtime::Result<()> {
+pub(super) fn link(
+    linker: &mut Linker<RunState>,
+    target: &Target,
+    lately: &Arc<Kept>,
+    lowering: Lowering,
+) -> wasmtime::Result<()> {
     let api = &target.api;
     let (name, version) = api.package.split_once('@').unwrap_or((&api.package, ""));
     linker.instance(&format!("{name}/types@{version}"))?;
@@ -141,7 +147,7 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target, lately: &Arc<
     for function in &api.functions {
         let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
         let tys = function.params.iter().map(|p| &p.ty).chain(&function.body);
-        match flat_params(&schema, tys).filter(|_| typed_lowering()) {
+        match flat_params(&schema, tys).filter(|_| lowering == Lowering::Typed) {
             Some(n) => link_typed(&mut instance, n, served, Kind::Function)?,
             None => instance.func_new_async(&function.name, move |mut store, _ty, params, results| {
                 let served = served.clone();
@@ -158,7 +164,7 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target, lately: &Arc<
         let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
         let pager = Arc::new(pager.clone());
         let tys = pager.params.iter().map(|p| &p.ty).chain([&Ty::U32]);
-        match flat_params(&schema, tys).filter(|_| typed_lowering()) {
+        match flat_params(&schema, tys).filter(|_| lowering == Lowering::Typed) {
             Some(n) => link_typed(&mut instance, n, served, Kind::Pager(pager))?,
             None => {
                 let name = pager.name.clone();
@@ -175,13 +181,6 @@ pub(super) fn link(linker: &mut Linker<RunState>, target: &Target, lately: &Arc<
         }
     }
     Ok(())
-}
-
-/// Whether functions are linked with typed lifting and lowering (the default), or all with
-/// `Val`s (`PROBE_HOST_VAL_LOWERING=1`: for comparing the two in a benchmark, and a way back
-/// should a guest meet a difference).
-fn typed_lowering() -> bool {
-    std::env::var_os("PROBE_HOST_VAL_LOWERING").is_none_or(|v| v.is_empty() || v == "0")
 }
 
 /// What a typed function serves.
@@ -231,6 +230,9 @@ fn typed<const N: usize>(
     })
 }
 
+/// A `result` as wasmtime's `Val::Result` holds it.
+type ResultVal = Result<Option<Box<Val>>, Option<Box<Val>>>;
+
 /// A call's outcome: the value read (a tape of the result type), or the API error.
 struct Outcome {
     value: Result<Option<Arc<Tape>>, ApiError>,
@@ -238,11 +240,7 @@ struct Outcome {
 
 impl Outcome {
     /// As `Val`s of the result type `ty`, for a function linked with `func_new_async`.
-    fn into_val(
-        self,
-        schema: &Schema,
-        ty: Option<&Ty>,
-    ) -> wasmtime::Result<Result<Option<Box<Val>>, Option<Box<Val>>>> {
+    fn into_val(self, schema: &Schema, ty: Option<&Ty>) -> wasmtime::Result<ResultVal> {
         Ok(match self.value {
             Ok(None) => Ok(None),
             Ok(Some(tape)) => {

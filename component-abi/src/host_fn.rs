@@ -28,7 +28,7 @@
 #![allow(unsafe_code)]
 
 use crate::lift::lift_flat;
-use crate::lower::{store, store_val};
+use crate::lower::{copy_in, store, store_val};
 use crate::tape::Tape;
 use potato_api_client::wit::model::{Ty, TypeDef, TypeKind};
 use std::mem::MaybeUninit;
@@ -162,34 +162,28 @@ unsafe impl Lower for Returned {
         let InterfaceType::Tuple(t) = ty else { bail!("expected a result list") };
         let [InterfaceType::Result(r)] = *types[t].types else { bail!("expected one result<_, _>") };
         let result = &types[r];
-        let payload = offset + result.info.payload_offset32 as usize;
+        // The result's own bytes, put together here and copied in once.
+        let mut buf = vec![0u8; result.abi.size32 as usize];
+        let payload = result.info.payload_offset32 as usize;
         match &self.value {
-            Ok(value) => {
-                write_case(cx, offset, 0)?;
-                match (result.ok, value) {
-                    (Some(ok), Some(tape)) => {
-                        (self.check)(types, ok).context("the guest's type is not the document's")?;
-                        let mut cursor = tape.cursor();
-                        store(cx, types, ok, &mut cursor, payload)?;
-                        ensure!(cursor.at_end(), "the value has more than its type");
-                        Ok(())
-                    }
-                    (None, None) => Ok(()),
-                    (Some(_), None) => bail!("no value where the guest's type has one"),
-                    (None, Some(_)) => bail!("a value where the guest's type has none"),
+            Ok(value) => match (result.ok, value) {
+                (Some(ok), Some(tape)) => {
+                    (self.check)(types, ok).context("the guest's type is not the document's")?;
+                    let mut cursor = tape.cursor();
+                    store(cx, types, ok, &mut cursor, &mut buf, payload)?;
+                    ensure!(cursor.at_end(), "the value has more than its type");
                 }
-            }
+                (None, None) => {}
+                (Some(_), None) => bail!("no value where the guest's type has one"),
+                (None, Some(_)) => bail!("a value where the guest's type has none"),
+            },
             Err(error) => {
-                write_case(cx, offset, 1)?;
+                // The `err` case.
+                *buf.first_mut().context("an empty result")? = 1;
                 let err = result.err.context("the guest's result has no error type")?;
-                store_val(cx, types, err, error, payload)
+                store_val(cx, types, err, error, &mut buf, payload)?;
             }
         }
+        copy_in(cx, offset, &buf)
     }
-}
-
-/// A `result`'s case: one byte.
-fn write_case<T>(cx: &mut LowerContext<'_, T>, offset: usize, case: u8) -> Result<()> {
-    *cx.as_slice_mut().get_mut(offset).context("write out of bounds")? = case;
-    Ok(())
 }

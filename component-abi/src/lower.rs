@@ -1,16 +1,25 @@
 //! Writing a value into the guest's memory by the canonical ABI, walking the guest's own type:
-//! from a [`Tape`], or from a small [`Val`] (the host's `api-error`). Only safe code: memory is
-//! reached through wasmtime's `LowerContext`, whose accessors check bounds, and every offset
-//! written lies in a region the guest handed over or its `realloc` returned (checked by
-//! wasmtime against the memory's size).
+//! from a [`Tape`](crate::Tape), or from a small [`Val`] (the host's `api-error`).
+//!
+//! A value's own bytes (scalars, discriminants, the pointer and length of a string or list)
+//! are put together in a buffer on the host and copied into the guest's memory once: a
+//! result once, a list's items once per list. What they point to (a string's bytes, a list's
+//! items) is allocated by the guest's `realloc` and copied in as it comes. Only safe code:
+//! memory is reached through wasmtime's `LowerContext`, every copy into it is bounds-checked
+//! (`get_mut`), and `realloc`'s answer is checked by wasmtime against the memory's size.
 
 use crate::tape::{Cursor, Node};
+use wasmtime::component::__internal::wasmtime_environ::component::StringEncoding;
 use wasmtime::component::__internal::{ComponentTypes, InterfaceType, LowerContext};
-use wasmtime::component::Lower as _;
 use wasmtime::component::Val;
 use wasmtime::error::{Context as _, Result, bail};
 
-/// Writes the next value of `cursor` as a `ty` at `offset`.
+/// The longest string the canonical ABI passes (its length's top bit tags UTF-16).
+const MAX_STRING_BYTES: usize = (1 << 31) - 1;
+const UTF16_TAG: u32 = 1 << 31;
+
+/// Writes the next value of `cursor` as a `ty` into `buf[at..]` (the buffer stands for guest
+/// memory at some address, to be copied there by the caller).
 ///
 /// # Errors
 /// When the tape does not have the type's shape (a guest whose type is not the tape's), or
@@ -20,70 +29,74 @@ pub(crate) fn store<T: 'static>(
     types: &ComponentTypes,
     ty: InterfaceType,
     cursor: &mut Cursor<'_>,
-    offset: usize,
+    buf: &mut [u8],
+    at: usize,
 ) -> Result<()> {
     let node = |cursor: &mut Cursor<'_>| cursor.next_node().context("the value ends early");
     match ty {
         InterfaceType::Bool => match node(cursor)? {
-            Node::Bool(b) => write(cx, offset, [u8::from(b)]),
+            Node::Bool(b) => put(buf, at, [u8::from(b)]),
             n => mismatch(ty, n),
         },
         InterfaceType::U16 => match node(cursor)? {
-            Node::U16(n) => write(cx, offset, n.to_le_bytes()),
+            Node::U16(n) => put(buf, at, n.to_le_bytes()),
             n => mismatch(ty, n),
         },
         InterfaceType::S32 => match node(cursor)? {
-            Node::S32(n) => write(cx, offset, n.to_le_bytes()),
+            Node::S32(n) => put(buf, at, n.to_le_bytes()),
             n => mismatch(ty, n),
         },
         InterfaceType::U32 => match node(cursor)? {
-            Node::U32(n) => write(cx, offset, n.to_le_bytes()),
+            Node::U32(n) => put(buf, at, n.to_le_bytes()),
             n => mismatch(ty, n),
         },
         InterfaceType::S64 => match node(cursor)? {
-            Node::S64(n) => write(cx, offset, n.to_le_bytes()),
+            Node::S64(n) => put(buf, at, n.to_le_bytes()),
             n => mismatch(ty, n),
         },
         InterfaceType::U64 => match node(cursor)? {
-            Node::U64(n) => write(cx, offset, n.to_le_bytes()),
+            Node::U64(n) => put(buf, at, n.to_le_bytes()),
             n => mismatch(ty, n),
         },
         InterfaceType::Float64 => match node(cursor)? {
-            Node::F64(f) => write(cx, offset, f.to_le_bytes()),
+            Node::F64(f) => put(buf, at, f.to_le_bytes()),
             n => mismatch(ty, n),
         },
         InterfaceType::String => {
             let s = cursor.next_str().context("expected a string")?;
-            // wasmtime's own lowering of a string: the guest's encoding, its `realloc`.
-            s.linear_lower_to_memory(cx, ty, offset)
+            let (ptr, len) = string(cx, s)?;
+            put(buf, at, ptr.to_le_bytes())?;
+            put(buf, at + 4, len.to_le_bytes())
         }
         InterfaceType::List(i) => {
             let Node::Len(n) = node(cursor)? else { bail!("expected a list") };
             let element = types[i].element;
             let abi = types.canonical_abi(&element);
             let (size, align) = (abi.size32 as usize, abi.align32);
-            let bytes = size.checked_mul(n as usize).filter(|b| u32::try_from(*b).is_ok());
+            let bytes = size.checked_mul(n as usize).filter(|b| *b <= MAX_STRING_BYTES);
             let bytes = bytes.with_context(|| format!("a list of {n} items is too large for the guest"))?;
             let ptr = cx.realloc(0, 0, align, bytes)?;
+            let mut items = vec![0u8; bytes];
             for k in 0..n as usize {
-                store(cx, types, element, cursor, ptr + k * size)?;
+                store(cx, types, element, cursor, &mut items, k * size)?;
             }
-            write(cx, offset, u32::try_from(ptr)?.to_le_bytes())?;
-            write(cx, offset + 4, n.to_le_bytes())
+            copy_in(cx, ptr, &items)?;
+            put(buf, at, u32::try_from(ptr)?.to_le_bytes())?;
+            put(buf, at + 4, n.to_le_bytes())
         }
         InterfaceType::Record(i) => {
-            let mut at = offset;
+            let mut offset = at;
             for field in &types[i].fields {
-                let field_offset = types.canonical_abi(&field.ty).next_field32_size(&mut at);
-                store(cx, types, field.ty, cursor, field_offset)?;
+                let field_at = types.canonical_abi(&field.ty).next_field32_size(&mut offset);
+                store(cx, types, field.ty, cursor, buf, field_at)?;
             }
             Ok(())
         }
         InterfaceType::Tuple(i) => {
-            let mut at = offset;
+            let mut offset = at;
             for item in &types[i].types {
-                let item_offset = types.canonical_abi(item).next_field32_size(&mut at);
-                store(cx, types, *item, cursor, item_offset)?;
+                let item_at = types.canonical_abi(item).next_field32_size(&mut offset);
+                store(cx, types, *item, cursor, buf, item_at)?;
             }
             Ok(())
         }
@@ -93,15 +106,15 @@ pub(crate) fn store<T: 'static>(
             if case as usize >= ty.names.len() {
                 bail!("enum case {case} out of range");
             }
-            discriminant(cx, offset, u32::from(ty.info.size), case)
+            discriminant(buf, at, u32::from(ty.info.size), case)
         }
         InterfaceType::Option(i) => {
             let ty = &types[i];
             match node(cursor)? {
-                Node::None => discriminant(cx, offset, u32::from(ty.info.size), 0),
+                Node::None => discriminant(buf, at, u32::from(ty.info.size), 0),
                 Node::Some => {
-                    discriminant(cx, offset, u32::from(ty.info.size), 1)?;
-                    store(cx, types, ty.ty, cursor, offset + ty.info.payload_offset32 as usize)
+                    discriminant(buf, at, u32::from(ty.info.size), 1)?;
+                    store(cx, types, ty.ty, cursor, buf, at + ty.info.payload_offset32 as usize)
                 }
                 n => mismatch(InterfaceType::Option(i), n),
             }
@@ -110,9 +123,9 @@ pub(crate) fn store<T: 'static>(
             let Node::Case(case) = node(cursor)? else { bail!("expected a variant case") };
             let ty = &types[i];
             let (_, payload) = ty.cases.get_index(case as usize).context("variant case out of range")?;
-            discriminant(cx, offset, u32::from(ty.info.size), case)?;
+            discriminant(buf, at, u32::from(ty.info.size), case)?;
             match payload {
-                Some(payload) => store(cx, types, *payload, cursor, offset + ty.info.payload_offset32 as usize),
+                Some(payload) => store(cx, types, *payload, cursor, buf, at + ty.info.payload_offset32 as usize),
                 None => Ok(()),
             }
         }
@@ -121,7 +134,7 @@ pub(crate) fn store<T: 'static>(
 }
 
 /// Writes `val` (a record, variant, option, string, or number: what the host's own
-/// `api-error` is made of) as a `ty` at `offset`.
+/// `api-error` is made of) as a `ty` into `buf[at..]`.
 ///
 /// # Errors
 /// When `val` does not have the guest's type, or the guest's `realloc` fails.
@@ -130,35 +143,40 @@ pub(crate) fn store_val<T: 'static>(
     types: &ComponentTypes,
     ty: InterfaceType,
     val: &Val,
-    offset: usize,
+    buf: &mut [u8],
+    at: usize,
 ) -> Result<()> {
     match (ty, val) {
-        (InterfaceType::U16, Val::U16(n)) => write(cx, offset, n.to_le_bytes()),
-        (InterfaceType::U32, Val::U32(n)) => write(cx, offset, n.to_le_bytes()),
-        (InterfaceType::S32, Val::S32(n)) => write(cx, offset, n.to_le_bytes()),
-        (InterfaceType::String, Val::String(s)) => s.as_str().linear_lower_to_memory(cx, ty, offset),
+        (InterfaceType::U16, Val::U16(n)) => put(buf, at, n.to_le_bytes()),
+        (InterfaceType::U32, Val::U32(n)) => put(buf, at, n.to_le_bytes()),
+        (InterfaceType::S32, Val::S32(n)) => put(buf, at, n.to_le_bytes()),
+        (InterfaceType::String, Val::String(s)) => {
+            let (ptr, len) = string(cx, s)?;
+            put(buf, at, ptr.to_le_bytes())?;
+            put(buf, at + 4, len.to_le_bytes())
+        }
         (InterfaceType::Record(i), Val::Record(fields)) => {
             let ty = &types[i];
             if ty.fields.len() != fields.len() {
                 bail!("expected {} fields, got {}", ty.fields.len(), fields.len());
             }
-            let mut at = offset;
+            let mut offset = at;
             for (field, (name, value)) in ty.fields.iter().zip(fields) {
                 if field.name != *name {
                     bail!("expected field `{}`, got `{name}`", field.name);
                 }
-                let field_offset = types.canonical_abi(&field.ty).next_field32_size(&mut at);
-                store_val(cx, types, field.ty, value, field_offset)?;
+                let field_at = types.canonical_abi(&field.ty).next_field32_size(&mut offset);
+                store_val(cx, types, field.ty, value, buf, field_at)?;
             }
             Ok(())
         }
         (InterfaceType::Variant(i), Val::Variant(case, payload)) => {
             let ty = &types[i];
             let (index, _, case_ty) = ty.cases.get_full(case.as_str()).with_context(|| format!("no case `{case}`"))?;
-            discriminant(cx, offset, u32::from(ty.info.size), u32::try_from(index)?)?;
+            discriminant(buf, at, u32::from(ty.info.size), u32::try_from(index)?)?;
             match (case_ty, payload) {
                 (Some(case_ty), Some(payload)) => {
-                    store_val(cx, types, *case_ty, payload, offset + ty.info.payload_offset32 as usize)
+                    store_val(cx, types, *case_ty, payload, buf, at + ty.info.payload_offset32 as usize)
                 }
                 (None, None) => Ok(()),
                 _ => bail!("case `{case}`: payload does not match"),
@@ -166,9 +184,9 @@ pub(crate) fn store_val<T: 'static>(
         }
         (InterfaceType::Option(i), Val::Option(v)) => {
             let ty = &types[i];
-            discriminant(cx, offset, u32::from(ty.info.size), u32::from(v.is_some()))?;
+            discriminant(buf, at, u32::from(ty.info.size), u32::from(v.is_some()))?;
             match v {
-                Some(v) => store_val(cx, types, ty.ty, v, offset + ty.info.payload_offset32 as usize),
+                Some(v) => store_val(cx, types, ty.ty, v, buf, at + ty.info.payload_offset32 as usize),
                 None => Ok(()),
             }
         }
@@ -176,20 +194,54 @@ pub(crate) fn store_val<T: 'static>(
     }
 }
 
-/// Writes a case index in `size` bytes (1, 2 or 4, as the type's case count asks).
-fn discriminant<T: 'static>(cx: &mut LowerContext<'_, T>, offset: usize, size: u32, case: u32) -> Result<()> {
-    match size {
-        1 => write(cx, offset, [u8::try_from(case)?]),
-        2 => write(cx, offset, u16::try_from(case)?.to_le_bytes()),
-        _ => write(cx, offset, case.to_le_bytes()),
+/// Copies `s` into memory the guest allocates, in the guest's string encoding: its pointer
+/// and length as the canonical ABI passes them.
+fn string<T: 'static>(cx: &mut LowerContext<'_, T>, s: &str) -> Result<(u32, u32)> {
+    if s.len() > MAX_STRING_BYTES {
+        bail!("a string of {} bytes is too long for the guest", s.len());
+    }
+    match cx.options().string_encoding {
+        StringEncoding::Utf8 => {
+            let ptr = cx.realloc(0, 0, 1, s.len())?;
+            copy_in(cx, ptr, s.as_bytes())?;
+            Ok((u32::try_from(ptr)?, u32::try_from(s.len())?))
+        }
+        // UTF-16 for both: latin1+utf16 takes UTF-16 when its length carries the tag.
+        encoding => {
+            let units: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            if units.len() > MAX_STRING_BYTES {
+                bail!("a string of {} bytes is too long for the guest", s.len());
+            }
+            let ptr = cx.realloc(0, 0, 2, units.len())?;
+            copy_in(cx, ptr, &units)?;
+            let len = u32::try_from(units.len() / 2)?;
+            let tag = if encoding == StringEncoding::CompactUtf16 { UTF16_TAG } else { 0 };
+            Ok((u32::try_from(ptr)?, len | tag))
+        }
     }
 }
 
-/// Writes `bytes` at `offset`, checked against the memory's end.
-fn write<T: 'static, const N: usize>(cx: &mut LowerContext<'_, T>, offset: usize, bytes: [u8; N]) -> Result<()> {
+/// Copies `bytes` into guest memory at `ptr`.
+pub(crate) fn copy_in<T: 'static>(cx: &mut LowerContext<'_, T>, ptr: usize, bytes: &[u8]) -> Result<()> {
     let memory = cx.as_slice_mut();
-    let slot = offset.checked_add(N).and_then(|end| memory.get_mut(offset..end)).context("write out of bounds")?;
-    slot.copy_from_slice(&bytes);
+    let end = ptr.checked_add(bytes.len()).context("a copy past the end of memory")?;
+    memory.get_mut(ptr..end).context("a copy past the end of memory")?.copy_from_slice(bytes);
+    Ok(())
+}
+
+/// Writes a case index in `size` bytes (1, 2 or 4, as the type's case count asks).
+fn discriminant(buf: &mut [u8], at: usize, size: u32, case: u32) -> Result<()> {
+    match size {
+        1 => put(buf, at, [u8::try_from(case)?]),
+        2 => put(buf, at, u16::try_from(case)?.to_le_bytes()),
+        _ => put(buf, at, case.to_le_bytes()),
+    }
+}
+
+/// Puts `bytes` at `buf[at..]`.
+fn put<const N: usize>(buf: &mut [u8], at: usize, bytes: [u8; N]) -> Result<()> {
+    let end = at.checked_add(N).context("a write past the value")?;
+    buf.get_mut(at..end).context("a write past the value")?.copy_from_slice(&bytes);
     Ok(())
 }
 

@@ -1,9 +1,9 @@
-//! A response value kept between calls in a flat form: the scalars of a value read from a
-//! body, in the order its type visits them, with its strings in one buffer. A body served
-//! again (the shared-call cache hands out the same bytes) is not parsed and checked again:
-//! its value is rebuilt from the tape, which costs the allocations of the value and nothing
-//! else (no JSON, no names looked up, no deep copy of a tree of `Val`s). A tape takes about
-//! the room of its body, where the value it stands for takes several times that.
+//! Tapes ([`component_abi::Tape`]: a value's scalars in the order its type visits them, its
+//! strings in one buffer) as the engine uses them: turned into `Val`s for functions still
+//! served with `Val`s, walked by type to find a value's nodes, and kept between calls. A body
+//! served again (the shared-call cache hands out the same bytes) is not parsed and checked
+//! again: its tape is lowered again. A tape takes about the room of its body, where the value
+//! it stands for as `Val`s takes several times that.
 
 use super::values::Schema;
 use component_abi::{Cursor, Node, Tape};

@@ -1,8 +1,9 @@
 //! A target API served from its mapped OpenAPI document, without generated Rust per
-//! operation: every function of the generated package is linked with
-//! `LinkerInstance::func_new_async`; arguments become JSON by the model, a [`Caller`] makes the
-//! request, and the response body is read into the function's result type
-//! ([`super::values`]). The engine knows no operation names: they all come from the document.
+//! operation: every function of the generated package is linked at run time; arguments become
+//! JSON by the model, a [`Caller`] makes the request, and the response body is read onto a
+//! tape of the function's result type ([`super::values`]) and lowered into the probe by typed
+//! lifting and lowering ([`component_abi`]), or as `Val`s where that does not apply. The
+//! engine knows no operation names: they all come from the document.
 
 use super::Lowering;
 use super::state::RunState;

@@ -9,6 +9,12 @@ use wasmtime::component::Lift as _;
 use wasmtime::component::Val;
 use wasmtime::error::{Context as _, Result, bail};
 
+/// The most items a list argument may have. Each item becomes a value and then JSON on the
+/// host, several times its size in the probe's memory (a byte per enum item there, about
+/// 60 bytes here): without a bound, a probe could make the host allocate gigabytes with one
+/// call. A request's list (query values, a body's ids) is far shorter in practice.
+pub const MAX_LIST_ARGUMENT: usize = 100_000;
+
 /// Reads a value of `ty` from the flat values `src[*at..]`, moving `at` past it.
 ///
 /// # Errors
@@ -60,6 +66,9 @@ pub(crate) fn lift_flat(cx: &mut LiftContext<'_>, ty: InterfaceType, src: &[ValR
         InterfaceType::List(i) => {
             let element = cx.types[i].element;
             let (ptr, len) = (next()?.get_u32() as usize, next()?.get_u32() as usize);
+            if len > MAX_LIST_ARGUMENT {
+                bail!("a list argument of {len} items (the most a call takes is {MAX_LIST_ARGUMENT})");
+            }
             let abi = cx.types.canonical_abi(&element);
             let (size, align) = (abi.size32 as usize, abi.align32 as usize);
             if ptr % align != 0 {

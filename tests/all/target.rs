@@ -193,6 +193,17 @@ async fn a_probe_whose_types_differ_from_the_documents_gets_no_value() {
 }
 
 #[tokio::test]
+async fn a_list_argument_past_the_limit_is_refused_before_it_is_built() {
+    // Ten million enum items: 10 MB in the probe, gigabytes on the host as values and JSON.
+    let answers = Arc::new(ShopAnswers::default());
+    let result = run_shop_probe_with(&support::probe("bigargs"), answers.clone(), Lowering::Typed).await;
+    let Err(e) = result else { panic!("the host took the list: {result:?}") };
+    let message = format!("{e:#}");
+    assert!(message.contains("a list argument of 10000000 items (the most a call takes is 100000)"), "{message}");
+    assert!(answers.asked.lock().expect("lock").is_empty(), "no request was made");
+}
+
+#[tokio::test]
 async fn over_http_every_function_reaches_a_real_server_through_the_access_layer() {
     let shop = support::shop::Shop::start().await;
     let api = generate(&shop_document(), &shop_options()).expect("maps").api;

@@ -99,12 +99,6 @@ impl Tape {
         Some(())
     }
 
-    /// Frees what the tape does not use.
-    pub fn shrink_to_fit(&mut self) {
-        self.nodes.shrink_to_fit();
-        self.text.shrink_to_fit();
-    }
-
     /// The room the tape takes, in bytes.
     pub fn size(&self) -> usize {
         self.nodes.capacity() * size_of::<Node>() + self.text.capacity()
@@ -146,11 +140,6 @@ impl<'t> Cursor<'t> {
     pub fn next_str(&mut self) -> Option<&'t str> {
         let node = self.next_node()?;
         self.tape.str(node)
-    }
-
-    /// Where the cursor is.
-    pub fn position(&self) -> usize {
-        self.at
     }
 
     /// Whether every node was read.

@@ -154,7 +154,7 @@ pub(super) fn link(
                 let served = served.clone();
                 Box::new(async move {
                     let outcome = call(&served, store.data_mut(), params).await?;
-                    results[0] = Val::Result(outcome.into_val(&served.schema, served.function.result.as_ref())?);
+                    results[0] = Val::Result(into_val(outcome, &served.schema, served.function.result.as_ref())?);
                     Ok(())
                 })
             })?,
@@ -174,7 +174,7 @@ pub(super) fn link(
                     Box::new(async move {
                         let outcome = pages(&served, &pager, store.data_mut(), params).await?;
                         let items = Ty::List(Box::new(pager.item.clone()));
-                        results[0] = Val::Result(outcome.into_val(&served.schema, Some(&items))?);
+                        results[0] = Val::Result(into_val(outcome, &served.schema, Some(&items))?);
                         Ok(())
                     })
                 })?
@@ -226,7 +226,7 @@ fn typed<const N: usize>(
                 Kind::Function => call(&served, store.data_mut(), &params).await?,
                 Kind::Pager(pager) => pages(&served, pager, store.data_mut(), &params).await?,
             };
-            Ok(Returned { value: outcome.value.map_err(|e| error_val(&e)), check })
+            Ok(Returned { value: outcome.map_err(|e| error_val(&e)), check })
         })
     })
 }
@@ -235,22 +235,18 @@ fn typed<const N: usize>(
 type ResultVal = Result<Option<Box<Val>>, Option<Box<Val>>>;
 
 /// A call's outcome: the value read (a tape of the result type), or the API error.
-struct Outcome {
-    value: Result<Option<Arc<Tape>>, ApiError>,
-}
+type Outcome = Result<Option<Arc<Tape>>, ApiError>;
 
-impl Outcome {
-    /// As `Val`s of the result type `ty`, for a function linked with `func_new_async`.
-    fn into_val(self, schema: &Schema, ty: Option<&Ty>) -> wasmtime::Result<ResultVal> {
-        Ok(match self.value {
-            Ok(None) => Ok(None),
-            Ok(Some(tape)) => {
-                let val = ty.and_then(|ty| tape::to_val(&tape, schema, ty));
-                Ok(Some(Box::new(val.ok_or_else(|| wasmtime::format_err!("a value without its type's shape"))?)))
-            }
-            Err(e) => Err(Some(Box::new(error_val(&e)))),
-        })
-    }
+/// `outcome` as `Val`s of the result type `ty`, for a function linked with `func_new_async`.
+fn into_val(outcome: Outcome, schema: &Schema, ty: Option<&Ty>) -> wasmtime::Result<ResultVal> {
+    Ok(match outcome {
+        Ok(None) => Ok(None),
+        Ok(Some(tape)) => {
+            let val = ty.and_then(|ty| tape::to_val(&tape, schema, ty));
+            Ok(Some(Box::new(val.ok_or_else(|| wasmtime::format_err!("a value without its type's shape"))?)))
+        }
+        Err(e) => Err(Some(Box::new(error_val(&e)))),
+    })
 }
 
 /// One call: allowed, counted (the call past the run's cap traps), sent, read.
@@ -260,11 +256,11 @@ async fn call(served: &Served, state: &mut RunState, params: &[Val]) -> wasmtime
         f.params.iter().zip(params).map(|(p, v)| values::to_json(&served.schema, &p.ty, v)).collect();
     let body =
         f.body.as_ref().and_then(|ty| params.get(f.params.len()).map(|v| values::to_json(&served.schema, ty, v)));
-    let value = send(served, state, &args, body.as_ref()).await?;
-    if value.is_err() {
+    let outcome = send(served, state, &args, body.as_ref()).await?;
+    if outcome.is_err() {
         state.api_failures += 1;
     }
-    Ok(Outcome { value })
+    Ok(outcome)
 }
 
 /// Sends one request of `served`'s function and reads its result value.
@@ -332,7 +328,7 @@ async fn pages(served: &Served, pager: &Pager, state: &mut RunState, params: &[V
             (Some(token), Some(i)) => args[i] = Value::String(token),
             _ => {
                 items.set(0, Node::Len(count));
-                return Ok(Outcome { value: Ok(Some(Arc::new(items))) });
+                return Ok(Ok(Some(Arc::new(items))));
             }
         }
     }
@@ -373,7 +369,7 @@ impl Served {
 
 fn fail(state: &mut RunState, e: ApiError) -> Outcome {
     state.api_failures += 1;
-    Outcome { value: Err(e) }
+    Err(e)
 }
 
 /// The `api-error` value for a host error.

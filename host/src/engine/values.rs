@@ -3,10 +3,9 @@
 //! response body is read straight from its bytes onto a [`Tape`] of the function's result
 //! type (a schema-driven `DeserializeSeed`: no `serde_json::Value` in between, except to pick
 //! a `oneOf` case, and nothing allocated per record), which is lowered into the probe as it is
-//! ([`component_abi`]) or turned into `Val`s ([`from_json`]); a value that does not match the
+//! ([`component_abi`]) or turned into `Val`s (`tape::to_val`); a value that does not match the
 //! schema names the JSON path where it stopped matching. Arguments go the other way, to JSON.
 
-use super::tape;
 use chrono::{DateTime, SecondsFormat, Utc};
 use component_abi::{Node, Tape};
 use potato_api_client::wit::model::{Api, Ty, TypeDef, TypeKind};
@@ -48,9 +47,10 @@ pub struct InvalidValue {
 ///
 /// # Errors
 /// [`InvalidValue`] naming the JSON path of the first mismatch.
+#[cfg(test)]
 pub fn from_json(schema: &Schema, ty: &Ty, bytes: &[u8]) -> Result<Val, InvalidValue> {
     let tape = read_json(schema, ty, bytes)?;
-    tape::to_val(&tape, schema, ty)
+    super::tape::to_val(&tape, schema, ty)
         .ok_or_else(|| InvalidValue { path: "$".into(), reason: "the value read does not have its type".into() })
 }
 

@@ -29,6 +29,7 @@
 
 use crate::lift::lift_flat;
 use crate::lower::{copy_in, store, store_val};
+use crate::plan::Plan;
 use crate::tape::Tape;
 use potato_api_client::wit::model::{Ty, TypeDef, TypeKind};
 use std::mem::MaybeUninit;
@@ -109,8 +110,9 @@ unsafe impl<const N: usize> Lift for Args<N> {
     }
 }
 
-/// Checks a guest's type against the host's model for a function's result value.
-pub type Checker = Arc<dyn Fn(&ComponentTypes, InterfaceType) -> Result<()> + Send + Sync>;
+/// Checks a guest's type against the host's model for a function's result value, and plans
+/// how to write it.
+pub type Checker = Arc<dyn Fn(&ComponentTypes, InterfaceType) -> Result<Plan> + Send + Sync>;
 
 /// A function's result, `result<T, E>` or `result<_, E>`: the ok value as a tape (of `T`, as
 /// the host's model has it), or the error as a small `Val` (the host's `api-error`).
@@ -168,9 +170,9 @@ unsafe impl Lower for Returned {
         match &self.value {
             Ok(value) => match (result.ok, value) {
                 (Some(ok), Some(tape)) => {
-                    (self.check)(types, ok).context("the guest's type is not the document's")?;
+                    let plan = (self.check)(types, ok).context("the guest's type is not the document's")?;
                     let mut cursor = tape.cursor();
-                    store(cx, types, ok, &mut cursor, &mut buf, payload)?;
+                    store(cx, &plan, &mut cursor, &mut buf, payload)?;
                     ensure!(cursor.at_end(), "the value has more than its type");
                 }
                 (None, None) => {}

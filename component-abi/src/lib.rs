@@ -11,8 +11,9 @@
 //!
 //! - [`Tape`]: a value as a flat list of scalars in the order its type visits them, with its
 //!   strings in one buffer;
-//! - [`check`]: whether the guest's type is the one a tape was built for, names and all
-//!   (once per call, on types, not values);
+//! - [`check`]: whether the guest's type takes the values a tape was built for, names and all
+//!   (once per call, on types, not values), and the [`Plan`] to write them by (a guest's
+//!   record may leave out fields of the document's);
 //! - [`Args`] and [`Returned`]: the parameter and result types of a host function linked with
 //!   `LinkerInstance::func_wrap_async` whose types are known only at run time.
 //!
@@ -22,8 +23,10 @@ mod check;
 mod host_fn;
 mod lift;
 mod lower;
+mod plan;
 mod tape;
 
 pub use check::check;
 pub use host_fn::{Args, Checker, MAX_FLAT_PARAMS, Returned, flat_count};
+pub use plan::Plan;
 pub use tape::{Cursor, Node, Tape};

@@ -1,5 +1,6 @@
-//! Writing a value into the guest's memory by the canonical ABI, walking the guest's own type:
-//! from a [`Tape`](crate::Tape), or from a small [`Val`] (the host's `api-error`).
+//! Writing a value into the guest's memory by the canonical ABI: from a [`Tape`](crate::Tape)
+//! by a [`Plan`] of the guest's type, or from a small [`Val`] (the host's `api-error`) walking
+//! the guest's type.
 //!
 //! A value's own bytes (scalars, discriminants, the pointer and length of a string or list)
 //! are put together in a buffer on the host and copied into the guest's memory once: a
@@ -8,6 +9,7 @@
 //! memory is reached through wasmtime's `LowerContext`, every copy into it is bounds-checked
 //! (`get_mut`), and `realloc`'s answer is checked by wasmtime against the memory's size.
 
+use crate::plan::{Plan, Scalar};
 use crate::tape::{Cursor, Node};
 use wasmtime::component::__internal::wasmtime_environ::component::StringEncoding;
 use wasmtime::component::__internal::{ComponentTypes, InterfaceType, LowerContext};
@@ -18,118 +20,82 @@ use wasmtime::error::{Context as _, Result, bail};
 const MAX_STRING_BYTES: usize = (1 << 31) - 1;
 const UTF16_TAG: u32 = 1 << 31;
 
-/// Writes the next value of `cursor` as a `ty` into `buf[at..]` (the buffer stands for guest
-/// memory at some address, to be copied there by the caller).
+/// Writes the next value of `cursor` by `plan` (the guest's type, worked out by
+/// [`check`](crate::check)) into `buf[at..]` (the buffer stands for guest memory at some
+/// address, to be copied there by the caller).
 ///
 /// # Errors
-/// When the tape does not have the type's shape (a guest whose type is not the tape's), or
+/// When the tape does not have the plan's shape (a guest whose type is not the tape's), or
 /// the guest's `realloc` fails.
 pub(crate) fn store<T: 'static>(
     cx: &mut LowerContext<'_, T>,
-    types: &ComponentTypes,
-    ty: InterfaceType,
+    plan: &Plan,
     cursor: &mut Cursor<'_>,
     buf: &mut [u8],
     at: usize,
 ) -> Result<()> {
-    let node = |cursor: &mut Cursor<'_>| cursor.next_node().context("the value ends early");
-    match ty {
-        InterfaceType::Bool => match node(cursor)? {
-            Node::Bool(b) => put(buf, at, [u8::from(b)]),
-            n => mismatch(ty, n),
+    match plan {
+        Plan::Scalar(scalar) => match (scalar, cursor.next_node().context("the value ends early")?) {
+            (Scalar::Bool, Node::Bool(b)) => put(buf, at, [u8::from(b)]),
+            (Scalar::S32, Node::S32(n)) => put(buf, at, n.to_le_bytes()),
+            (Scalar::S64, Node::S64(n)) => put(buf, at, n.to_le_bytes()),
+            (Scalar::U32, Node::U32(n)) => put(buf, at, n.to_le_bytes()),
+            (Scalar::U64, Node::U64(n)) => put(buf, at, n.to_le_bytes()),
+            (Scalar::F64, Node::F64(f)) => put(buf, at, f.to_le_bytes()),
+            (scalar, node) => mismatch(scalar, node),
         },
-        InterfaceType::U16 => match node(cursor)? {
-            Node::U16(n) => put(buf, at, n.to_le_bytes()),
-            n => mismatch(ty, n),
-        },
-        InterfaceType::S32 => match node(cursor)? {
-            Node::S32(n) => put(buf, at, n.to_le_bytes()),
-            n => mismatch(ty, n),
-        },
-        InterfaceType::U32 => match node(cursor)? {
-            Node::U32(n) => put(buf, at, n.to_le_bytes()),
-            n => mismatch(ty, n),
-        },
-        InterfaceType::S64 => match node(cursor)? {
-            Node::S64(n) => put(buf, at, n.to_le_bytes()),
-            n => mismatch(ty, n),
-        },
-        InterfaceType::U64 => match node(cursor)? {
-            Node::U64(n) => put(buf, at, n.to_le_bytes()),
-            n => mismatch(ty, n),
-        },
-        InterfaceType::Float64 => match node(cursor)? {
-            Node::F64(f) => put(buf, at, f.to_le_bytes()),
-            n => mismatch(ty, n),
-        },
-        InterfaceType::String => {
+        Plan::String => {
             let s = cursor.next_str().context("expected a string")?;
             let (ptr, len) = string(cx, s)?;
             put(buf, at, ptr.to_le_bytes())?;
             put(buf, at + 4, len.to_le_bytes())
         }
-        InterfaceType::List(i) => {
-            let Node::Len(n) = node(cursor)? else { bail!("expected a list") };
-            let element = types[i].element;
-            let abi = types.canonical_abi(&element);
-            let (size, align) = (abi.size32 as usize, abi.align32);
+        Plan::List { item, size, align } => {
+            let Some(Node::Len(n)) = cursor.next_node() else { bail!("expected a list") };
             let bytes = size.checked_mul(n as usize).filter(|b| *b <= MAX_STRING_BYTES);
             let bytes = bytes.with_context(|| format!("a list of {n} items is too large for the guest"))?;
-            let ptr = cx.realloc(0, 0, align, bytes)?;
+            let ptr = cx.realloc(0, 0, *align, bytes)?;
             let mut items = vec![0u8; bytes];
             for k in 0..n as usize {
-                store(cx, types, element, cursor, &mut items, k * size)?;
+                store(cx, item, cursor, &mut items, k * size)?;
             }
             copy_in(cx, ptr, &items)?;
             put(buf, at, u32::try_from(ptr)?.to_le_bytes())?;
             put(buf, at + 4, n.to_le_bytes())
         }
-        InterfaceType::Record(i) => {
-            let mut offset = at;
-            for field in &types[i].fields {
-                let field_at = types.canonical_abi(&field.ty).next_field32_size(&mut offset);
-                store(cx, types, field.ty, cursor, buf, field_at)?;
+        Plan::Record(fields) => {
+            for (offset, field) in fields {
+                match offset {
+                    Some(offset) => store(cx, field, cursor, buf, at + offset)?,
+                    None => field.skip(cursor).context("the value does not have its type's shape")?,
+                }
             }
             Ok(())
         }
-        InterfaceType::Tuple(i) => {
-            let mut offset = at;
-            for item in &types[i].types {
-                let item_at = types.canonical_abi(item).next_field32_size(&mut offset);
-                store(cx, types, *item, cursor, buf, item_at)?;
-            }
-            Ok(())
-        }
-        InterfaceType::Enum(i) => {
-            let Node::Case(case) = node(cursor)? else { bail!("expected an enum case") };
-            let ty = &types[i];
-            if case as usize >= ty.names.len() {
+        Plan::Enum { size, cases } => {
+            let Some(Node::Case(case)) = cursor.next_node() else { bail!("expected an enum case") };
+            if case >= *cases {
                 bail!("enum case {case} out of range");
             }
-            discriminant(buf, at, u32::from(ty.info.size), case)
+            discriminant(buf, at, *size, case)
         }
-        InterfaceType::Option(i) => {
-            let ty = &types[i];
-            match node(cursor)? {
-                Node::None => discriminant(buf, at, u32::from(ty.info.size), 0),
-                Node::Some => {
-                    discriminant(buf, at, u32::from(ty.info.size), 1)?;
-                    store(cx, types, ty.ty, cursor, buf, at + ty.info.payload_offset32 as usize)
-                }
-                n => mismatch(InterfaceType::Option(i), n),
+        Plan::Option { size, payload, inner } => match cursor.next_node() {
+            Some(Node::None) => discriminant(buf, at, *size, 0),
+            Some(Node::Some) => {
+                discriminant(buf, at, *size, 1)?;
+                store(cx, inner, cursor, buf, at + payload)
             }
-        }
-        InterfaceType::Variant(i) => {
-            let Node::Case(case) = node(cursor)? else { bail!("expected a variant case") };
-            let ty = &types[i];
-            let (_, payload) = ty.cases.get_index(case as usize).context("variant case out of range")?;
-            discriminant(buf, at, u32::from(ty.info.size), case)?;
-            match payload {
-                Some(payload) => store(cx, types, *payload, cursor, buf, at + ty.info.payload_offset32 as usize),
+            node => bail!("expected an option, the value has {node:?}"),
+        },
+        Plan::Variant { size, payload, cases } => {
+            let Some(Node::Case(case)) = cursor.next_node() else { bail!("expected a variant case") };
+            let case_plan = cases.get(case as usize).context("variant case out of range")?;
+            discriminant(buf, at, *size, case)?;
+            match case_plan {
+                Some(plan) => store(cx, plan, cursor, buf, at + payload),
                 None => Ok(()),
             }
         }
-        other => bail!("a tape cannot hold a value of type {other:?}"),
     }
 }
 
@@ -230,7 +196,8 @@ pub(crate) fn copy_in<T: 'static>(cx: &mut LowerContext<'_, T>, ptr: usize, byte
 }
 
 /// Writes a case index in `size` bytes (1, 2 or 4, as the type's case count asks).
-fn discriminant(buf: &mut [u8], at: usize, size: u32, case: u32) -> Result<()> {
+fn discriminant(buf: &mut [u8], at: usize, size: impl Into<u32>, case: u32) -> Result<()> {
+    let size: u32 = size.into();
     match size {
         1 => put(buf, at, [u8::try_from(case)?]),
         2 => put(buf, at, u16::try_from(case)?.to_le_bytes()),
@@ -246,6 +213,6 @@ fn put<const N: usize>(buf: &mut [u8], at: usize, bytes: [u8; N]) -> Result<()> 
 }
 
 #[cold]
-fn mismatch(ty: InterfaceType, node: Node) -> Result<()> {
-    bail!("expected a value of type {ty:?}, the value has {node:?}")
+fn mismatch(scalar: &Scalar, node: Node) -> Result<()> {
+    bail!("expected a {scalar:?}, the value has {node:?}")
 }

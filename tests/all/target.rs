@@ -193,6 +193,43 @@ async fn a_probe_whose_types_differ_from_the_documents_gets_no_value() {
 }
 
 #[tokio::test]
+async fn a_probe_that_declares_fewer_fields_is_handed_those_of_every_value() {
+    // The `lean` fixture's `potato` has four of the document's eight fields, in its own
+    // order; it counts what the inventory example counts. Every potato must reach it with
+    // those four right, whichever fields the host skipped on the way.
+    let sim = support::simulator().await;
+    let api = potato_api_client::wit::potato().expect("maps").api.clone();
+    let run = |lowering: Lowering, probe: &'static str| {
+        let api = api.clone();
+        let client = PotatoApi::new(&ApiSettings::new(sim.base_url(), Some(support::TOKEN.into()))).expect("client");
+        async move {
+            let target = Target { caller: Arc::new(HttpCaller::new(client, &api)), api: Arc::new(api) };
+            let settings = EngineSettings { target: Some(target), lowering, ..EngineSettings::for_probes(1, 64 << 20) };
+            let engine = Engine::new(settings).expect("engine");
+            let loaded = engine.load(probe, &std::fs::read(support::probe(probe)).expect("probe")).expect("loads");
+            let settings =
+                ProbeSettings { timeout: Duration::from_secs(30), max_api_calls: 1000, ..ProbeSettings::default() };
+            loaded.run(RunContext::with_limits(RunLimits::from(&settings))).await
+        }
+    };
+    let example = run(Lowering::Typed, "inventory").await.unwrap_or_else(|e| panic!("the example: {e}")).families;
+    let number = |s: &probe_host::model::Sample| match s.value {
+        probe_host::model::SampleValue::Number(n) => n,
+        _ => 0.0,
+    };
+    let counted: f64 = example[0].samples.iter().map(number).sum();
+    assert!(counted > 1000.0, "the example counted {counted} potatoes");
+    let lean = run(Lowering::Typed, "lean").await.unwrap_or_else(|e| panic!("the lean probe: {e}")).families;
+    assert_eq!(lean, example);
+    // Values lowered as `Val`s are wasmtime's to write, and it takes a record whole.
+    let message = match run(Lowering::Val, "lean").await {
+        Ok(out) => panic!("the Val path wrote the document's record into a smaller one: {:?}", out.families),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(message.contains("expected 4 fields, got 8"), "{message}");
+}
+
+#[tokio::test]
 async fn a_list_argument_past_the_limit_is_refused_before_it_is_built() {
     // Ten million enum items: 10 MB in the probe, gigabytes on the host as values and JSON.
     let answers = Arc::new(ShopAnswers::default());

@@ -420,6 +420,9 @@ fn tier(
     config.parallel_compilation(parallel);
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    if std::env::var_os("PROBE_HOST_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let slots = settings.max_concurrent_runs;
     // Reserve only what a probe may use (plus guard), not wasmtime's 4 GiB default, so a
     // large pool stays cheap in address space.

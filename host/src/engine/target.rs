@@ -110,7 +110,8 @@ impl Served {
         Ok(tape)
     }
 
-    /// Compares a guest's type with the model's `ty` (before a tape of `ty` is written).
+    /// Compares a guest's type with the model's `ty` and plans how a tape of `ty` is written
+    /// into it.
     fn checker(&self, ty: Ty) -> Checker {
         let schema = self.schema.clone();
         Arc::new(move |types, guest| component_abi::check(types, guest, &ty, &|name| schema.get(name)))
@@ -218,7 +219,11 @@ fn typed<const N: usize>(
         Kind::Function => (served.function.name.clone(), served.function.result.clone()),
         Kind::Pager(pager) => (pager.name.clone(), Some(Ty::List(Box::new(pager.item.clone())))),
     };
-    let check = result.map_or_else(|| -> Checker { Arc::new(|_, _| Ok(())) }, |ty| served.checker(ty));
+    // A function with no value to write never asks for a plan.
+    let check = result.map_or_else(
+        || -> Checker { Arc::new(|_, _| wasmtime::bail!("the function returns no value")) },
+        |ty| served.checker(ty),
+    );
     instance.func_wrap_async(&name, move |mut store, Args::<N>(params)| {
         let (served, kind, check) = (served.clone(), kind.clone(), check.clone());
         Box::new(async move {

@@ -54,16 +54,29 @@ fn same(owned: &LabelSet, labels: &[(&str, &str)]) -> bool {
     owned.len() == labels.len() && owned.iter().zip(labels).all(|((k, v), (l, w))| k == l && v == w)
 }
 
-/// FNV-1a over the pairs, each string ended by a byte no UTF-8 text holds (so `("ab", "c")` and
-/// `("a", "bc")` differ): cheap in wasm, where the standard SipHash costs several times more.
+/// A hash of the pairs, eight bytes at a time (FxHash's step: rotate, xor, multiply), each
+/// string's length mixed in before it (so `("ab", "c")` and `("a", "bc")` differ), with a
+/// final fold so the index's low bits see the high ones. Byte-at-a-time FNV-1a was 5.6 % of
+/// the host's CPU in the inventory example (three lookups per potato); the standard SipHash
+/// costs several times more again in wasm.
 fn hash(labels: &[(&str, &str)]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (k, v) in labels {
-        for b in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let step = |h: u64, word: u64| (h.rotate_left(26) ^ word).wrapping_mul(K);
+    let mut h: u64 = 0;
+    for s in labels.iter().flat_map(|(k, v)| [k, v]) {
+        h = step(h, s.len() as u64);
+        let mut chunks = s.as_bytes().chunks_exact(8);
+        for chunk in &mut chunks {
+            h = step(h, u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            tail[..rest.len()].copy_from_slice(rest);
+            h = step(h, u64::from_le_bytes(tail));
         }
     }
-    h
+    h ^ (h >> 29)
 }
 
 /// The hasher of an index whose keys are hashes already.

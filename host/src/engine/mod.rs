@@ -25,7 +25,7 @@ pub use target::{Call, CallFuture, Caller, NoApi, Target};
 use crate::model::MetricFamily;
 use crate::outcome::RunOutcome;
 use bindings::ProbePre;
-use epoch::EpochTicker;
+use epoch::{EpochTicker, Ticking};
 use output::CapturedOutput;
 pub use scratch::Scratch;
 use state::RunState;
@@ -177,7 +177,7 @@ pub struct Engine {
     /// a cache only).
     marks: Option<Marks>,
     compile_cache: Option<Cache>,
-    _ticker: EpochTicker,
+    ticker: EpochTicker,
 }
 
 impl std::fmt::Debug for Engine {
@@ -315,7 +315,7 @@ impl Engine {
         let mut engines = vec![optimizing.engine.clone()];
         engines.extend(baseline.as_ref().map(|b| b.engine.clone()));
         let ticker = EpochTicker::start(engines, EPOCH_TICK);
-        Ok(Self { optimizing, baseline, optimizer, marks, compile_cache, _ticker: ticker })
+        Ok(Self { optimizing, baseline, optimizer, marks, compile_cache, ticker })
     }
 
     /// Compile-cache hits and misses so far (`None` without a cache directory).
@@ -344,7 +344,7 @@ impl Engine {
         if let (false, Some(optimizer)) = (optimized, &self.optimizer) {
             optimizer.enqueue(name, bytes, &code);
         }
-        Ok(Probe { name: name.into(), code })
+        Ok(Probe { name: name.into(), code, ticking: self.ticker.ticking() })
     }
 }
 
@@ -485,6 +485,8 @@ fn compile_with(tier: &Tier, bytes: &[u8]) -> Result<Compiled, LoadError> {
 pub struct Probe {
     name: Arc<str>,
     code: Arc<Code>,
+    /// Keeps the epochs advancing while a run of it lasts.
+    ticking: Ticking,
 }
 
 impl std::fmt::Debug for Probe {
@@ -502,7 +504,7 @@ impl Probe {
     /// The same compiled component under another probe's name: probes that run one component
     /// (with different settings) share its code instead of each loading a copy.
     pub fn with_name(&self, name: &str) -> Probe {
-        Probe { name: name.into(), code: self.code.clone() }
+        Probe { name: name.into(), code: self.code.clone(), ticking: self.ticking.clone() }
     }
 
     /// Whether the probe runs optimized code yet: a flag that turns true once, when the
@@ -518,6 +520,7 @@ impl Probe {
     /// validation is the caller's job.
     pub async fn run(&self, ctx: RunContext) -> Result<RunOutput, RunError> {
         let limits = ctx.limits;
+        let _ticking = self.ticking.run();
         let output = CapturedOutput::new(OUTPUT_CAPTURE_BYTES);
         // No preopened directories, environment, arguments or sockets: a probe reaches the
         // world only through the imports in its WIT world.

@@ -28,7 +28,7 @@
 #![allow(unsafe_code)]
 
 use crate::lift::lift_flat;
-use crate::lower::{copy_in, store, store_val};
+use crate::lower::{copy_in, flush, store, store_val};
 use crate::plan::Plan;
 use crate::tape::Tape;
 use potato_api_client::wit::model::{Ty, TypeDef, TypeKind};
@@ -172,7 +172,9 @@ unsafe impl Lower for Returned {
                 (Some(ok), Some(tape)) => {
                     let plan = (self.check)(types, ok).context("the guest's type is not the document's")?;
                     let mut cursor = tape.cursor();
-                    store(cx, &plan, &mut cursor, &mut buf, payload)?;
+                    let mut pending = Vec::new();
+                    store(cx, &plan, &mut cursor, &mut buf, payload, &mut pending)?;
+                    flush(cx, &mut pending)?;
                     ensure!(cursor.at_end(), "the value has more than its type");
                 }
                 (None, None) => {}

@@ -99,9 +99,10 @@ enum Step<'s> {
     Index(usize),
 }
 
+/// Renders a path noted innermost first.
 fn render(path: &[Step<'_>]) -> String {
     let mut out = String::from("$");
-    for step in path {
+    for step in path.iter().rev() {
         match step {
             Step::Field(k) => {
                 out.push('.');
@@ -117,8 +118,8 @@ fn render(path: &[Step<'_>]) -> String {
     out
 }
 
-/// A value of `ty` to read onto `out`. `path` is where it is; a step is popped only when the
-/// value under it was read, so after an error the path ends at the value that failed.
+/// A value of `ty` to read onto `out`. `path` is empty while reading goes well; after an error
+/// it holds the steps from the value that failed out to the top (innermost first).
 #[derive(Clone, Copy)]
 struct Seed<'s> {
     schema: &'s Schema,
@@ -142,12 +143,12 @@ impl<'s> Seed<'s> {
         Seed { ty, ..self }
     }
 
-    /// Reads the value under `step` with `read`, keeping the step on failure.
+    /// Reads the value under `step` with `read`, noting the step on failure. (Noted only then,
+    /// on the way out: a value read costs no step, and the path is kept innermost first.)
     fn under<T, E>(self, step: Step<'s>, read: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        self.path.borrow_mut().push(step);
         let result = read();
-        if result.is_ok() {
-            self.path.borrow_mut().pop();
+        if result.is_err() {
+            self.path.borrow_mut().push(step);
         }
         result
     }

@@ -14,16 +14,24 @@ pub(crate) struct EpochTicker {
     shared: Arc<Shared>,
 }
 
-/// What the thread and the runs share: how many runs are under way.
+/// What the thread and the runs share: how many runs are under way, and whether the thread
+/// waits for one (only then does a run starting wake it: a wake-up is a system call, and most
+/// runs start while the thread is between two ticks anyway).
 #[derive(Default)]
 struct Shared {
     stop: AtomicBool,
-    running: Mutex<usize>,
+    running: Mutex<Running>,
     wake: Condvar,
 }
 
+#[derive(Default)]
+struct Running {
+    runs: usize,
+    parked: bool,
+}
+
 impl Shared {
-    fn running(&self) -> MutexGuard<'_, usize> {
+    fn running(&self) -> MutexGuard<'_, Running> {
         // A count kept whole under the lock (no code that can panic runs while it is held).
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -34,7 +42,7 @@ impl Shared {
 pub(crate) struct Ticking(Arc<Shared>);
 
 /// Keeps the epochs advancing until dropped.
-pub(crate) struct Running(Arc<Shared>);
+pub(crate) struct Run(Arc<Shared>);
 
 impl EpochTicker {
     pub(crate) fn start(engines: Vec<wasmtime::Engine>, every: Duration) -> Self {
@@ -44,9 +52,11 @@ impl EpochTicker {
             loop {
                 {
                     let mut running = thread.running();
-                    while *running == 0 && !thread.stop.load(Ordering::Relaxed) {
+                    while running.runs == 0 && !thread.stop.load(Ordering::Relaxed) {
+                        running.parked = true;
                         running = thread.wake.wait(running).unwrap_or_else(|e| e.into_inner());
                     }
+                    running.parked = false;
                 }
                 if thread.stop.load(Ordering::Relaxed) {
                     return;
@@ -72,20 +82,20 @@ impl EpochTicker {
 
 impl Ticking {
     /// Keeps the epochs advancing until the answer is dropped (for a run's length).
-    pub(crate) fn run(&self) -> Running {
+    pub(crate) fn run(&self) -> Run {
         let mut running = self.0.running();
-        *running += 1;
-        if *running == 1 {
+        running.runs += 1;
+        if running.parked {
             self.0.wake.notify_one();
         }
-        Running(self.0.clone())
+        Run(self.0.clone())
     }
 }
 
-impl Drop for Running {
+impl Drop for Run {
     fn drop(&mut self) {
         let mut running = self.0.running();
-        *running = running.saturating_sub(1);
+        running.runs = running.runs.saturating_sub(1);
     }
 }
 

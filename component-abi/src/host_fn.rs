@@ -17,11 +17,13 @@
 //!    is `[ValRaw; 0]`: its `typecheck` accepts only results that the canonical ABI passes in
 //!    memory (more than one flat value), which wasmtime decides from the guest's own type, so
 //!    the flat path is never taken (and would answer an error, not write).
-//! 2. **`typecheck` agrees with what lifting and lowering do.** Both walk the guest's own
-//!    type (the `InterfaceType` wasmtime passes in) at every step rather than a type assumed
-//!    at compile time, and fail on a value that does not fit it; the host's model is compared
-//!    with the guest's type before a result is written ([`crate::check`]). Every read and
-//!    write of guest memory goes through wasmtime's bounds-checked contexts.
+//! 2. **`typecheck` agrees with what lifting and lowering do.** Both follow the guest's own
+//!    type (the `InterfaceType` wasmtime passes in) rather than a type assumed at compile
+//!    time, and fail on a value that does not fit it: lifting walks it at every step; a result
+//!    is written by a [`crate::Plan`] that [`crate::check`] builds from it at that call (each
+//!    offset and size is wasmtime's canonical ABI for the guest's type, after the host's model
+//!    is compared with it). Every read and write of guest memory goes through wasmtime's
+//!    bounds-checked contexts.
 //!
 //! `ABI` (size and alignment as a field of another type) is never used for these types: they
 //! are only ever a whole parameter list or a whole result list.

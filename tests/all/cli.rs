@@ -184,3 +184,28 @@ async fn once_runs_several_times_keeping_scratch_with_the_limits_and_allow_list_
     assert!(stderr.contains("no API token") && stderr.contains("POTATO_API_TOKEN"), "{stderr}");
     assert!(stderr.contains("does not end with the document's base path /api/v0"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_host_with_little_address_space_runs_probes_with_bounds_checks() {
+    // Pooled memories reserve 4 GiB of address space each when they can (the probes' code then
+    // checks no bounds). Under `ulimit -v` (or valgrind) that mapping fails: the host must say
+    // so and run probes with tight reservations, not fail to start.
+    let sim = support::simulator().await;
+    let silos = support::probe("silos");
+    let binary = env!("CARGO_BIN_EXE_probe-host");
+    // The suite's own settings for the binary (its compile cache), through a shell that limits
+    // the address space first.
+    let settings = support::binary();
+    let mut sh = std::process::Command::new("sh");
+    sh.envs(settings.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))));
+    sh.arg("-c")
+        .arg("ulimit -v 16777216 && exec \"$0\" \"$@\"")
+        .arg(binary)
+        .args(["once", silos.to_str().expect("utf-8 path"), "--api-url", &sim.base_url()])
+        .env("POTATO_API_TOKEN", sim.token());
+    let out = tokio::task::spawn_blocking(move || sh.output().expect("run probe-host once")).await.expect("join");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("# TYPE potato_silo_fill_ratio gauge\n"));
+    assert!(stderr.contains("probe memories reserve only their limit"), "{stderr}");
+}

@@ -192,7 +192,8 @@ const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 const MEMORIES_PER_COMPONENT: u32 = 4;
 /// The most pooled memories that each reserve 4 GiB of address space (so that probes' code
 /// needs no bounds checks): 2 TiB of the 128 TiB a process can address, 128 concurrent runs.
-/// A larger pool reserves only each probe's `memory` and the code checks bounds.
+/// A larger pool (or one whose mapping fails) reserves only each probe's `memory` and the
+/// code checks bounds.
 const MAX_UNCHECKED_MEMORIES: u32 = 512;
 const TABLES_PER_COMPONENT: u32 = 16;
 
@@ -429,18 +430,9 @@ fn tier(
     }
     let slots = settings.max_concurrent_runs;
     let memory = settings.max_memory_bytes.next_multiple_of(64 << 10);
-    if slots.saturating_mul(MEMORIES_PER_COMPONENT) <= MAX_UNCHECKED_MEMORIES {
-        // All a 32-bit memory can address, reserved (address space, not memory: the pool's
-        // `max_memory_size` and the limiter bound what is used): every access is then in range
-        // or faults, and the compiled code checks no bounds. 11 % less CPU per run of the
-        // inventory example than with the reservation below (docs/performance.md, section 8).
-        config.memory_reservation(1 << 32);
-    } else {
-        // A pool this large would reserve terabytes: only what a probe may use, and the
-        // compiled code checks every access.
-        config.memory_reservation(memory as u64);
-        config.memory_reservation_for_growth(0);
-    }
+    // Only what a probe may use is reserved, and the compiled code checks every access...
+    config.memory_reservation(memory as u64);
+    config.memory_reservation_for_growth(0);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
         .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
@@ -464,7 +456,28 @@ fn tier(
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config.cache(cache.cloned());
-    let engine = wasmtime::Engine::new(&config)?;
+    // ...unless the pool can reserve, for each memory, all a 32-bit memory can address
+    // (address space, not memory: the pool's `max_memory_size` and the limiter bound what is
+    // used). Every access is then in range or faults, and the code checks no bounds: 11 % less
+    // CPU per run of the inventory example (docs/performance.md, section 8). Not for a pool so
+    // large it would reserve terabytes, and not where the address space is limited (`ulimit
+    // -v`, valgrind): the pool's mapping fails at once, and the tight reservation is used.
+    let unchecked = settings.pooling && slots.saturating_mul(MEMORIES_PER_COMPONENT) <= MAX_UNCHECKED_MEMORIES;
+    let whole = unchecked.then(|| {
+        let mut whole = config.clone();
+        whole.memory_reservation(1 << 32);
+        wasmtime::Engine::new(&whole)
+    });
+    let engine = match whole {
+        Some(Ok(engine)) => engine,
+        Some(Err(e)) => {
+            tracing::info!(
+                "probe memories reserve only their limit, and probes' {strategy:?} code checks bounds: {e:#}"
+            );
+            wasmtime::Engine::new(&config)?
+        }
+        None => wasmtime::Engine::new(&config)?,
+    };
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     // The host's own interfaces as generated from the world, the target's from its document.

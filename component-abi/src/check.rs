@@ -72,6 +72,11 @@ pub fn check<'m>(
             match (&def.kind, ty) {
                 (TypeKind::Record(fields), InterfaceType::Record(i)) => {
                     let guest = &types[i].fields;
+                    // First, so that a guest record of any size costs at most the model's
+                    // field count in look-ups before it is refused (its names are unique).
+                    if let Some(g) = guest.iter().find(|g| !fields.iter().any(|f| f.name == g.name)) {
+                        bail!("record {name}: the guest's field `{}` is not in the document", g.name);
+                    }
                     let at = offsets(types, guest.iter().map(|g| g.ty));
                     let mut plan = Vec::with_capacity(fields.len());
                     for field in fields {
@@ -83,9 +88,6 @@ pub fn check<'m>(
                             }
                             None => (None, shape(&field.ty, lookup)?),
                         });
-                    }
-                    if let Some(g) = guest.iter().find(|g| !fields.iter().any(|f| f.name == g.name)) {
-                        bail!("record {name}: the guest's field `{}` is not in the document", g.name);
                     }
                     Plan::Record(plan)
                 }

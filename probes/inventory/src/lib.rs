@@ -1,9 +1,20 @@
 //! Inventory probe: important potatoes by status and variety, how many were harvested, and a
 //! weight histogram, over every page of `list-important-potatoes`, counted page by page (the
 //! probe holds one page of potatoes, not all of them).
+//!
+//! It binds the API from its own view of it (`wit/potato-api.wit`): of a potato, only the four
+//! fields it reads, so the host never hands it the four strings and the list it would drop.
 
-use probe_sdk::types::{PotatoStatus, Variety};
-use probe_sdk::{Counter, Gauge, Histogram, MetricFamily, Probe, config, important_potatoes};
+wit_bindgen::generate!({
+    inline: "package example:inventory; world api { import potato:api/potatoes@0.1.1; }",
+    path: "wit",
+    world: "api",
+    generate_all,
+});
+
+use potato::api::potatoes::list_important_potatoes;
+use potato::api::types::{PotatoStatus, Variety};
+use probe_sdk::{Counter, Gauge, Histogram, MetricFamily, Pages, Probe, config};
 
 struct Inventory;
 probe_sdk::probe!(Inventory);
@@ -20,7 +31,9 @@ impl Probe for Inventory {
             &[100.0, 200.0, 300.0, 400.0, 500.0, 750.0],
         )
         .unit("grams");
-        for p in important_potatoes(page_size) {
+        let potatoes =
+            Pages::new(|token| list_important_potatoes(Some(page_size), token).map(|p| (p.items, p.next_page_token)));
+        for p in potatoes {
             let p = p.map_err(|e| format!("list-important-potatoes: {e}"))?;
             by_status.add(&[("status", status(p.status)), ("variety", variety(p.variety))], 1.0);
             if p.harvested_at.is_some() {

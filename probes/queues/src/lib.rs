@@ -3,7 +3,15 @@
 //! and a counter of this probe's runs kept in `scratch`. The Python and JavaScript examples
 //! (probes/python/queues, probes/js/queues) compute the same families; a test checks all three.
 
-use probe_sdk::{Counter, Gauge, Histogram, MetricFamily, Probe, all_orders, api, config, scratch};
+wit_bindgen::generate!({
+    inline: "package example:queues; world api { import potato:api/potatoes@0.1.1; }",
+    path: "../../wit/deps/potato-api",
+    world: "api",
+    generate_all,
+});
+
+use potato::api::potatoes::{list_orders, list_queues};
+use probe_sdk::{Counter, Gauge, Histogram, MetricFamily, Probe, all_pages, config, scratch};
 
 struct Queues;
 probe_sdk::probe!(Queues);
@@ -19,11 +27,12 @@ impl Probe for Queues {
         let mut depth = Gauge::new("potato_queue_depth", "Messages waiting, per queue.");
         let mut age = Histogram::new("potato_queue_oldest_age_seconds", "Age of each queue's oldest message.", &bounds)
             .unit("seconds");
-        for q in api::list_queues().map_err(|e| format!("list-queues: {e}"))? {
+        for q in list_queues().map_err(|e| format!("list-queues: {e}"))? {
             depth.set(&[("queue", &q.name)], q.depth as f64);
             age.observe(&[], q.oldest_message_age_seconds);
         }
-        let orders = all_orders(None, 1000).map_err(|e| format!("list-orders: {e}"))?;
+        let orders = all_pages(|token| list_orders(None, Some(1000), token).map(|p| (p.items, p.next_page_token)))
+            .map_err(|e| format!("list-orders: {e}"))?;
         let mut seen = Gauge::new("potato_queue_orders", "Orders, over every page.");
         seen.set(&[], orders.len() as f64);
         // scratch: the runs so far, kept by the host between runs (lost on restart).

@@ -1,11 +1,23 @@
 //! Write [probe-host](../../README.md) probes in Rust.
 //!
-//! A probe is a type implementing [`Probe`], exported with [`probe!`]. It calls the potato-api
-//! through [`api`], reads its settings with [`config`], and returns metric families built
-//! with [`Gauge`], [`Counter`] and [`Histogram`]:
+//! A probe is a type implementing [`Probe`], exported with [`probe!`]. It reads its settings
+//! with [`config`] and returns metric families built with [`Gauge`], [`Counter`] and
+//! [`Histogram`]; [`Pages`] follows a paged operation to its last page.
+//!
+//! The SDK knows no target API: its bindings are of the host's own interfaces (metrics, log,
+//! config, scratch) and the `collect` export. A probe binds the API it calls itself, from the
+//! WIT `probe-host wit` writes for the API's document, with a world that only imports it. That
+//! WIT may be a *view*: a record may leave out the fields the probe does not read, and the
+//! host then never hands them over (docs/openapi-to-wit.md, "A probe's view of a record"):
 //!
 //! ```ignore
-//! use probe_sdk::{api, Gauge, MetricFamily, Probe};
+//! wit_bindgen::generate!({
+//!     inline: "package example:queues; world api { import potato:api/potatoes@0.1.1; }",
+//!     path: "wit", // potato:api@0.1.1, as `probe-host wit` wrote it (or a view of it)
+//!     generate_all,
+//! });
+//! use potato::api::potatoes::list_queues;
+//! use probe_sdk::{Gauge, MetricFamily, Probe};
 //!
 //! struct Queues;
 //! probe_sdk::probe!(Queues);
@@ -13,7 +25,7 @@
 //! impl Probe for Queues {
 //!     fn collect() -> Result<Vec<MetricFamily>, String> {
 //!         let mut depth = Gauge::new("potato_queue_depth", "Messages waiting.");
-//!         for q in api::list_queues().map_err(|e| e.to_string())? {
+//!         for q in list_queues().map_err(|e| format!("list-queues: {e}"))? {
 //!             depth.set(&[("queue", &q.name)], q.depth as f64);
 //!         }
 //!         Ok(vec![depth.into()])
@@ -28,13 +40,25 @@ mod paging;
 mod series;
 
 pub use builders::{Counter, Gauge, Histogram};
-pub use paging::{PageResult, Pages, all_important_potatoes, all_orders, important_potatoes, orders};
+pub use paging::{PageResult, Pages, all_pages};
 
 #[doc(hidden)]
 pub mod bindings {
+    // The host's world without the target API (`probe-host:probe/probe` less its API import):
+    // each probe binds the API itself, so that its records can be views of the document's.
     wit_bindgen::generate!({
+        inline: "
+            package probe-host:sdk;
+            world guest {
+                import probe-host:probe/log@0.1.2;
+                import probe-host:probe/config@0.1.2;
+                import probe-host:probe/scratch@0.1.2;
+                use probe-host:probe/metrics@0.1.2.{metric-family};
+                export collect: func() -> result<list<metric-family>, string>;
+            }
+        ",
         path: "../../wit",
-        world: "probe-host:probe/probe",
+        world: "guest",
         generate_all,
         pub_export_macro: true,
         export_macro_name: "export_probe",
@@ -48,15 +72,6 @@ pub use bindings::Guest as Probe;
 pub use bindings::probe_host::probe::metrics::{
     Bucket, HistogramValue, Label, MetricFamily, MetricType, Sample, SampleValue,
 };
-
-/// The potato-api operations (one function per operation) and its error type.
-pub mod api {
-    pub use crate::bindings::potato::api::potatoes::*;
-    pub use crate::bindings::potato::api::types::ApiError;
-}
-
-/// The potato-api's data types.
-pub use bindings::potato::api::types;
 
 /// The probe's own settings, from the host configuration.
 pub mod config {

@@ -1,50 +1,40 @@
-//! Helpers that follow `next-page-token` to the last page, so probes need not write the loop.
+//! Following a paged operation to its last page, so probes need not write the loop. The SDK
+//! knows no API: the probe says how to read one page (its own binding of the operation).
 
-use crate::api::{self, ApiError};
-use crate::types::{Order, OrderStatus, Potato};
+/// One page's items and the token of the next page (`None`: the last page), or the call's
+/// error (the probe's own binding's error type).
+pub type PageResult<T, E> = Result<(Vec<T>, Option<String>), E>;
 
-/// Every important potato, one page (`page_size`, 1..=1000) at a time: the next page is read
-/// when the last one is used up, so a probe that counts as it goes holds one page, however
-/// many potatoes there are (100,000 potatoes collected whole take tens of MiB of the probe's
-/// memory; page by page, a few hundred KiB). Stops after the first error, which it yields.
-pub fn important_potatoes(page_size: u32) -> Pages<Potato, impl FnMut(Option<&str>) -> PageResult<Potato>> {
-    Pages::new(move |token| {
-        let page = api::list_important_potatoes(Some(page_size), token)?;
-        Ok((page.items, page.next_page_token))
-    })
-}
-
-/// Every order (optionally only those in `status`), one page at a time (see
-/// [`important_potatoes`]).
-pub fn orders(
-    status: Option<OrderStatus>,
-    page_size: u32,
-) -> Pages<Order, impl FnMut(Option<&str>) -> PageResult<Order>> {
-    Pages::new(move |token| {
-        let page = api::list_orders(status, Some(page_size), token)?;
-        Ok((page.items, page.next_page_token))
-    })
-}
-
-/// One page's items and the token of the next page (`None`: the last page).
-pub type PageResult<T> = Result<(Vec<T>, Option<String>), ApiError>;
-
-/// The items of every page, in order, read one page at a time.
-pub struct Pages<T, F> {
+/// The items of every page, in order, read one page at a time: the next page is read when
+/// the last one is used up, so a probe that counts as it goes holds one page, however many
+/// items there are (100,000 potatoes collected whole take tens of MiB of the probe's memory;
+/// page by page, a few hundred KiB). Stops after the first error, which it yields.
+///
+/// ```ignore
+/// let potatoes =
+///     Pages::new(|token| list_important_potatoes(Some(1000), token).map(|p| (p.items, p.next_page_token)));
+/// for p in potatoes {
+///     let p = p.map_err(|e| format!("list-important-potatoes: {e}"))?;
+///     // count p
+/// }
+/// ```
+pub struct Pages<T, E, F> {
     read: F,
     items: std::vec::IntoIter<T>,
     /// The next page's token; `None` once the last page was read (or a call failed).
     next: Option<Option<String>>,
+    failed: std::marker::PhantomData<E>,
 }
 
-impl<T, F: FnMut(Option<&str>) -> PageResult<T>> Pages<T, F> {
-    fn new(read: F) -> Self {
-        Self { read, items: Vec::new().into_iter(), next: Some(None) }
+impl<T, E, F: FnMut(Option<&str>) -> PageResult<T, E>> Pages<T, E, F> {
+    /// Pages read by `read`, called with no token first, then with each page's next token.
+    pub fn new(read: F) -> Self {
+        Self { read, items: Vec::new().into_iter(), next: Some(None), failed: std::marker::PhantomData }
     }
 }
 
-impl<T, F: FnMut(Option<&str>) -> PageResult<T>> Iterator for Pages<T, F> {
-    type Item = Result<T, ApiError>;
+impl<T, E, F: FnMut(Option<&str>) -> PageResult<T, E>> Iterator for Pages<T, E, F> {
+    type Item = Result<T, E>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -63,41 +53,44 @@ impl<T, F: FnMut(Option<&str>) -> PageResult<T>> Iterator for Pages<T, F> {
     }
 }
 
-/// Every important potato, collected into one list, reading `page_size` (1..=1000) at a time.
-/// Prefer [`important_potatoes`] when the potatoes are counted rather than kept.
+/// The items of every page, collected into one list. Prefer [`Pages`] when the items are
+/// counted rather than kept.
 ///
 /// # Errors
 /// The first failed call's error.
-pub fn all_important_potatoes(page_size: u32) -> Result<Vec<Potato>, ApiError> {
-    all_pages(|token| {
-        let page = api::list_important_potatoes(Some(page_size), token)?;
-        Ok((page.items, page.next_page_token))
-    })
+pub fn all_pages<T, E>(read: impl FnMut(Option<&str>) -> PageResult<T, E>) -> Result<Vec<T>, E> {
+    Pages::new(read).collect()
 }
 
-/// Every order (optionally only those in `status`), reading `page_size` at a time.
-///
-/// # Errors
-/// The first failed call's error.
-pub fn all_orders(status: Option<OrderStatus>, page_size: u32) -> Result<Vec<Order>, ApiError> {
-    all_pages(|token| {
-        let page = api::list_orders(status, Some(page_size), token)?;
-        Ok((page.items, page.next_page_token))
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Calls `page` with each page token in turn (none first) and collects the items.
-fn all_pages<T>(
-    mut page: impl FnMut(Option<&str>) -> Result<(Vec<T>, Option<String>), ApiError>,
-) -> Result<Vec<T>, ApiError> {
-    let mut all = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let (items, next) = page(token.as_deref())?;
-        all.extend(items);
-        match next {
-            Some(next) => token = Some(next),
-            None => return Ok(all),
+    /// Pages of two, two and one, read with the tokens `b` and `c`; the call with the token
+    /// `fail_at` fails.
+    fn pages(fail_at: Option<&'static str>) -> impl FnMut(Option<&str>) -> PageResult<u32, String> {
+        move |token| {
+            if token.is_some() && token == fail_at {
+                return Err(format!("failed at {token:?}"));
+            }
+            match token {
+                None => Ok((vec![1, 2], Some("b".into()))),
+                Some("b") => Ok((vec![3, 4], Some("c".into()))),
+                Some("c") => Ok((vec![5], None)),
+                Some(other) => Err(format!("unknown token {other}")),
+            }
         }
+    }
+
+    #[test]
+    fn every_page_is_read_in_order() {
+        assert_eq!(all_pages(pages(None)), Ok(vec![1, 2, 3, 4, 5]));
+    }
+
+    #[test]
+    fn the_first_error_ends_the_pages() {
+        let got: Vec<_> = Pages::new(pages(Some("c"))).collect();
+        assert_eq!(got, vec![Ok(1), Ok(2), Ok(3), Ok(4), Err("failed at Some(\"c\")".to_string())]);
+        assert_eq!(all_pages(pages(Some("b"))), Err("failed at Some(\"b\")".to_string()));
     }
 }

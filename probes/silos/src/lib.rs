@@ -1,7 +1,15 @@
 //! Silos probe: fill ratio, temperature and humidity of every silo on every farm, and whether
 //! each farm is active.
 
-use probe_sdk::{Gauge, MetricFamily, Probe, api};
+wit_bindgen::generate!({
+    inline: "package example:silos; world api { import potato:api/potatoes@0.1.1; }",
+    path: "../../wit/deps/potato-api",
+    world: "api",
+    generate_all,
+});
+
+use potato::api::potatoes as api;
+use probe_sdk::{Gauge, MetricFamily, Probe};
 
 struct Silos;
 probe_sdk::probe!(Silos);

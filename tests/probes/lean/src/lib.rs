@@ -1,8 +1,8 @@
 //! The inventory example's metrics, from a probe built against a copy of the potato-api's WIT
 //! whose `potato` record has only the four fields it reads, in another order: the host must
 //! hand it those fields (and only those) of every potato, and its families must equal the
-//! example's. Counted page by page, as the example does, without the SDK (whose bindings are
-//! of the whole document).
+//! example's. Counted page by page, as the example does, without the SDK (the same view,
+//! bound the way a probe from `probe-host new` binds its API).
 
 wit_bindgen::generate!({ path: "wit", world: "probe-host:probe/probe", generate_all });
 

@@ -12,6 +12,7 @@ mod guest_errors;
 mod imports;
 mod limits;
 mod output;
+mod scan;
 mod scratch;
 mod state;
 mod tape;

@@ -6,6 +6,7 @@
 //! ([`component_abi`]) or turned into `Val`s (`tape::to_val`); a value that does not match the
 //! schema names the JSON path where it stopped matching. Arguments go the other way, to JSON.
 
+use super::scan;
 use chrono::{DateTime, SecondsFormat, Utc};
 use component_abi::{Node, Tape};
 use potato_api_client::wit::model::{Api, Ty, TypeDef, TypeKind};
@@ -470,11 +471,11 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<usize>, E> {
         for guess in [self.predicted, Some(self.next)].into_iter().flatten() {
-            if self.fields.get(guess).is_some_and(|f| f.json == key) {
+            if self.fields.get(guess).is_some_and(|f| scan::eq(&f.json, key)) {
                 return Ok(Some(guess));
             }
         }
-        Ok(self.fields.iter().position(|f| f.json == key))
+        Ok(self.fields.iter().position(|f| scan::eq(&f.json, key)))
     }
 }
 
@@ -563,7 +564,7 @@ impl<'de> Visitor<'de> for ScalarVisitor<'_> {
         match (self.def, self.seed.ty) {
             (Some(def), _) => {
                 let TypeKind::Enum(cases) = &def.kind else { unreachable!("an enum") };
-                match cases.iter().position(|(_, json)| json == v) {
+                match cases.iter().position(|(_, json)| scan::eq(json, v)) {
                     Some(i) => {
                         self.seed.push(Node::Case(u32::try_from(i).unwrap_or(u32::MAX)));
                         Ok(())
@@ -573,6 +574,11 @@ impl<'de> Visitor<'de> for ScalarVisitor<'_> {
             }
             (None, Ty::String) => self.seed.push_str(v),
             (None, Ty::Timestamp) => {
+                if let Some(seconds) = scan::utc_seconds(v) {
+                    self.seed.push(Node::S64(seconds));
+                    self.seed.push(Node::U32(0));
+                    return Ok(());
+                }
                 let t = DateTime::parse_from_rfc3339(v).map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))?;
                 self.seed.push(Node::S64(t.timestamp()));
                 self.seed.push(Node::U32(t.timestamp_subsec_nanos()));

@@ -745,8 +745,9 @@ async fn exporter(opts: &Opts) {
     let native_binary = support::repo_root().join("target").join(profile).join("examples/native_exporter");
 
     std::fs::write(dir.path().join("token"), token).unwrap();
-    // The examples as written, and with the inventory counted by a probe whose `potato` has
-    // only the four fields it reads (the `lean` fixture: the same families, a test asserts).
+    // The examples as written (the inventory on the SDK, bound to its own view: a `potato` of
+    // the four fields it reads), the same probe bound to whole potatoes (the `whole` fixture),
+    // and the view without the SDK (the `lean` fixture). The same families, a test asserts.
     let write_config = |file: &str, inventory: &Path| {
         let mut config = format!(
             "listen = \"127.0.0.1:0\"\ncache_dir = \"{}\"\n[api]\nbase_url = \"{base}\"\ntoken_file = \"{}\"\n\
@@ -762,6 +763,7 @@ async fn exporter(opts: &Opts) {
         path
     };
     let path = write_config("exporter.toml", &support::example("inventory"));
+    let whole_path = write_config("whole.toml", &support::fixture("whole"));
     let lean_path = write_config("lean.toml", &support::fixture("lean"));
     // A run waits on 100 pages from the simulator, which shares the two cores: its wall time
     // comes near the 2 s interval. With a 2 s timeout some runs timed out, then backed off,
@@ -770,8 +772,10 @@ async fn exporter(opts: &Opts) {
     // does not is reported below.
     // Once to fill the compile cache: a restart of a deployed host loads from it.
     let _ = measure_host(&path, 1).await;
+    let _ = measure_host(&whole_path, 1).await;
     let _ = measure_host(&lean_path, 1).await;
     let host = measure_host(&path, cycles).await;
+    let whole = measure_host(&whole_path, cycles).await;
     let lean = measure_host(&lean_path, cycles).await;
     let native = measure_native(&native_binary, &base, token, cycles, &[]);
     // The allocator settings the probe-host binary gives itself (host/src/main.rs), for a like
@@ -785,7 +789,8 @@ async fn exporter(opts: &Opts) {
     );
     let mut rows = vec![
         ("probe-host (inventory + silos probes)", &host),
-        ("probe-host (lean inventory + silos probes)", &lean),
+        ("probe-host (inventory on whole potatoes + silos probes)", &whole),
+        ("probe-host (inventory without the SDK + silos probes)", &lean),
         ("hand-written, native, allocator defaults (baseline)", &native),
         ("hand-written, native, the host's allocator settings", &tuned),
     ];
@@ -806,7 +811,11 @@ async fn exporter(opts: &Opts) {
         baselines.push(("Go", go));
     }
     for (name, base) in baselines {
-        for (which, host) in [("probe-host", &host), ("probe-host, lean inventory", &lean)] {
+        for (which, host) in [
+            ("probe-host", &host),
+            ("probe-host, inventory on whole potatoes", &whole),
+            ("probe-host, inventory without the SDK", &lean),
+        ] {
             println!(
                 "\n{which} / {name}: peak RSS {:.2}, CPU per collection {:.2}",
                 host.peak_rss_mib / base.peak_rss_mib,

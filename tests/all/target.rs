@@ -194,8 +194,9 @@ async fn a_probe_whose_types_differ_from_the_documents_gets_no_value() {
 
 #[tokio::test]
 async fn a_probe_that_declares_fewer_fields_is_handed_those_of_every_value() {
-    // The `lean` fixture's `potato` has four of the document's eight fields, in its own
-    // order; it counts what the inventory example counts. Every potato must reach it with
+    // The inventory example's `potato` (its own view, probes/inventory/wit) has four of the
+    // document's eight fields; the `lean` fixture's the same four in another order. Both count
+    // what the `whole` fixture counts from whole potatoes. Every potato must reach them with
     // those four right, whichever fields the host skipped on the way.
     let sim = support::simulator().await;
     let api = potato_api_client::wit::potato().expect("maps").api.clone();
@@ -212,7 +213,9 @@ async fn a_probe_that_declares_fewer_fields_is_handed_those_of_every_value() {
             loaded.run(RunContext::with_limits(RunLimits::from(&settings))).await
         }
     };
+    let whole = run(Lowering::Typed, "whole").await.unwrap_or_else(|e| panic!("whole potatoes: {e}")).families;
     let example = run(Lowering::Typed, "inventory").await.unwrap_or_else(|e| panic!("the example: {e}")).families;
+    assert_eq!(example, whole);
     let number = |s: &probe_host::model::Sample| match s.value {
         probe_host::model::SampleValue::Number(n) => n,
         _ => 0.0,

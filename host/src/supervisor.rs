@@ -45,7 +45,7 @@ struct Compiled {
 }
 
 /// One component's compilation, done by the first probe that needs it.
-type CompileCell = OnceCell<Result<Probe, String>>;
+type CompileCell = OnceCell<Result<Probe, probe::CompileFailure>>;
 
 impl Compiled {
     fn cell(&self, digest: &str) -> Arc<CompileCell> {
@@ -54,12 +54,17 @@ impl Compiled {
     }
 
     /// `spec`'s component: shared with another probe of the same digest, or compiled now.
-    async fn get(&self, engine: &Arc<Engine>, spec: &ProbeSpec, fetched: &Fetched) -> Result<Probe, String> {
+    async fn get(
+        &self,
+        engine: &Arc<Engine>,
+        spec: &ProbeSpec,
+        fetched: &Fetched,
+    ) -> Result<Probe, probe::CompileError> {
         let cell = self.cell(&fetched.digest);
         let compiled = cell.get_or_init(|| probe::compile_bytes(engine, &spec.name, fetched.bytes.clone())).await;
         match compiled {
             Ok(probe) => Ok(probe.with_name(&spec.name)),
-            Err(e) => Err(format!("probe {}: {e}", spec.source)),
+            Err(failure) => Err(probe::CompileError { origin: spec.source.to_string(), failure: failure.clone() }),
         }
     }
 }
@@ -248,7 +253,7 @@ async fn take(
             slot.set_loaded(took, compiled.optimized());
             Running { desired: Desired::Spec(spec), slot, loaded: Some((compiled, fetched.digest)), task: None }
         }
-        Err(error) => refuse(Desired::Spec(spec), old, placeholder, error),
+        Err(error) => refuse(Desired::Spec(spec), old, placeholder, error.to_string()),
     }
 }
 

@@ -103,24 +103,51 @@ pub fn check_unique_names(desired: &[Desired]) -> Result<(), DuplicateName> {
     Ok(())
 }
 
+/// Why a probe's component could not be compiled. Shared (`Clone`) by every probe of the same
+/// component: one compilation serves them all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CompileFailure {
+    /// The bytes are not a component of the host's world.
+    #[error(transparent)]
+    Load(Arc<engine::LoadError>),
+    /// The blocking task that compiles ended without an answer (the compiler panicked).
+    #[error("compilation task failed: {0}")]
+    Task(String),
+}
+
+/// [`CompileFailure`] of a probe, with the source it came from.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("probe {origin}: {failure}")]
+pub struct CompileError {
+    /// The probe's source (a path or an OCI reference).
+    pub origin: String,
+    pub failure: CompileFailure,
+}
+
 /// Compiles a probe's component. Compilation runs on a blocking thread: a large component
 /// takes seconds and must not stall the async runtime (and with it, `/metrics`).
 ///
 /// # Errors
-/// A message naming the probe's source and the cause.
-pub async fn compile(engine: &Arc<Engine>, spec: &ProbeSpec, bytes: Arc<[u8]>) -> Result<engine::Probe, String> {
-    compile_bytes(engine, &spec.name, bytes).await.map_err(|e| format!("probe {}: {e}", spec.source))
+/// [`CompileError`], naming the probe's source and the cause.
+pub async fn compile(engine: &Arc<Engine>, spec: &ProbeSpec, bytes: Arc<[u8]>) -> Result<engine::Probe, CompileError> {
+    compile_bytes(engine, &spec.name, bytes)
+        .await
+        .map_err(|failure| CompileError { origin: spec.source.to_string(), failure })
 }
 
 /// Like [`compile`], with the cause alone in the error (the caller names the source).
 ///
 /// # Errors
 /// Why the bytes are not a component of the host's world.
-pub async fn compile_bytes(engine: &Arc<Engine>, name: &str, bytes: Arc<[u8]>) -> Result<engine::Probe, String> {
+pub async fn compile_bytes(
+    engine: &Arc<Engine>,
+    name: &str,
+    bytes: Arc<[u8]>,
+) -> Result<engine::Probe, CompileFailure> {
     let engine = engine.clone();
     let name = name.to_string();
     tokio::task::spawn_blocking(move || engine.load(&name, &bytes))
         .await
-        .map_err(|e| format!("compilation task failed: {e}"))?
-        .map_err(|e| e.to_string())
+        .map_err(|e| CompileFailure::Task(e.to_string()))?
+        .map_err(|e| CompileFailure::Load(Arc::new(e)))
 }

@@ -100,7 +100,7 @@ impl Once {
         let spec = ProbeSpec { name, source, settings, config: Arc::new(self.config) };
         let bytes =
             std::fs::read(&self.probe).with_context(|| format!("cannot read probe {}", self.probe.display()))?;
-        let probe = probe::compile(&engine, &spec, bytes.into()).await.map_err(anyhow::Error::msg)?;
+        let probe = probe::compile(&engine, &spec, bytes.into()).await?;
         let slot = Arc::new(ProbeSlot::new(&spec.name, &spec.source.to_string(), spec.settings.interval));
         let table = ProbeTable::new(vec![slot.clone()]);
         let exposed = exposition::Exposition::new(Arc::new(table), exposition::SelfSources::default());

@@ -1,7 +1,8 @@
 //! The inventory example (probes/inventory) bound to the whole potato-api package instead of
 //! its view: every potato arrives with all eight fields, four of them strings and a list the
-//! probe drops unread. The exporter benchmark runs it beside the example to show what the view
-//! saves; a test asserts the same families.
+//! probe drops unread: the example's own counting (its `count.rs`) under this binding. The
+//! exporter benchmark runs it beside the example to show what the view saves; a test asserts
+//! the same families.
 
 wit_bindgen::generate!({
     inline: "package fixture:whole; world api { import potato:api/potatoes@0.1.1; }",
@@ -10,56 +11,5 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use potato::api::potatoes::list_important_potatoes;
-use potato::api::types::{PotatoStatus, Variety};
-use probe_sdk::{Counter, Gauge, Histogram, MetricFamily, Pages, Probe, config};
-
-struct Whole;
-probe_sdk::probe!(Whole);
-
-impl Probe for Whole {
-    fn collect() -> Result<Vec<MetricFamily>, String> {
-        let page_size = config::parse_or("page-size", 1000u32)?;
-        let mut by_status = Gauge::new("potato_inventory_potatoes", "Important potatoes by status and variety.");
-        let mut harvested =
-            Counter::new("potato_inventory_harvested", "Important potatoes harvested so far, by variety.");
-        let mut weight = Histogram::new(
-            "potato_inventory_weight_grams",
-            "Weight of the important potatoes.",
-            &[100.0, 200.0, 300.0, 400.0, 500.0, 750.0],
-        )
-        .unit("grams");
-        let potatoes =
-            Pages::new(|token| list_important_potatoes(Some(page_size), token).map(|p| (p.items, p.next_page_token)));
-        for p in potatoes {
-            let p = p.map_err(|e| format!("list-important-potatoes: {e}"))?;
-            by_status.add(&[("status", status(p.status)), ("variety", variety(p.variety))], 1.0);
-            if p.harvested_at.is_some() {
-                harvested.add(&[("variety", variety(p.variety))], 1.0);
-            }
-            weight.observe(&[], f64::from(p.weight_grams));
-        }
-        Ok(vec![by_status.into(), harvested.into(), weight.into()])
-    }
-}
-
-fn status(s: PotatoStatus) -> &'static str {
-    match s {
-        PotatoStatus::Growing => "growing",
-        PotatoStatus::Harvested => "harvested",
-        PotatoStatus::Stored => "stored",
-        PotatoStatus::Shipped => "shipped",
-        PotatoStatus::Spoiled => "spoiled",
-    }
-}
-
-fn variety(v: Variety) -> &'static str {
-    match v {
-        Variety::Russet => "russet",
-        Variety::YukonGold => "yukon_gold",
-        Variety::Fingerling => "fingerling",
-        Variety::PurpleMajesty => "purple_majesty",
-        Variety::KingEdward => "king_edward",
-        Variety::Other => "other",
-    }
-}
+#[path = "../../../../probes/inventory/src/count.rs"]
+mod count;

@@ -44,6 +44,9 @@ impl Refusal {
 
 const MARKER: &str = "x-probe-host-body-too-large";
 
+/// The most a response's buffer is sized for from its `Content-Length` alone.
+const PRESIZE_MAX: usize = 4 << 20;
+
 impl ClientHooks<crate::ClientContext> for Client {
     async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
         if let Some(credentials) = &self.inner().credentials {
@@ -149,8 +152,10 @@ impl Client {
             return oversized(declared);
         }
         // Sized once from `Content-Length` (at most the cap): growing by doubling copied a
-        // page of 1,000 potatoes (200 KB) about twice over on the way.
-        let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+        // page of 1,000 potatoes (200 KB) about twice over on the way. No more than
+        // PRESIZE_MAX before the bytes arrive, so a server declaring a large body it does not
+        // send costs little whatever the cap is set to.
+        let mut body = Vec::with_capacity(declared.map_or(0, |n| (n as usize).min(PRESIZE_MAX)));
         while let Some(chunk) = response.chunk().await? {
             if body.len() + chunk.len() > max {
                 return oversized((body.len() + chunk.len()) as u64);

@@ -39,8 +39,8 @@ pub enum SourceError {
     #[error("cannot read probe {path}: {reason}")]
     Read { path: PathBuf, reason: String },
     /// A registry could not be reached, refused, or answered with something unusable.
-    #[error("probe oci://{reference}: {reason}")]
-    Registry { reference: String, reason: String },
+    #[error("probe oci://{reference}: {error}")]
+    Registry { reference: String, error: oci::PullError },
 }
 
 impl Source {
@@ -144,7 +144,7 @@ impl Sources {
                 Ok(Fetched::new(bytes))
             }
             Source::Oci(r) => {
-                self.oci.pull(r).await.map_err(|reason| SourceError::Registry { reference: r.to_string(), reason })
+                self.oci.pull(r).await.map_err(|error| SourceError::Registry { reference: r.to_string(), error })
             }
         }
     }

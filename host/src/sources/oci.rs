@@ -129,13 +129,19 @@ impl fmt::Debug for Puller {
     }
 }
 
-/// Why a pull failed: a digest mismatch is never answered from the cache.
-#[derive(Debug)]
-enum PullError {
+/// Why a pull failed. A digest mismatch is never answered from the cache; the other two are,
+/// when it has the reference's component.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PullError {
+    /// A digest on the way (pinned, manifest or layer) does not match what was served.
+    #[error("{0}")]
     Mismatch(String),
     /// The registry refused the credentials (401/403, or no token for them): revoked or
     /// wrong, not a registry that is away.
+    #[error("authorization failure: {0} (check the registry credentials)")]
     Unauthorized(String),
+    /// The registry could not be reached or answered with something unusable.
+    #[error("{0}")]
     Other(String),
 }
 
@@ -171,22 +177,19 @@ impl Puller {
     /// # Errors
     /// A pinned digest that does not match, an artifact that is not a Wasm component, or an
     /// unreachable registry with nothing usable in the cache.
-    pub async fn pull(&self, r: &OciRef) -> Result<Fetched, String> {
+    pub async fn pull(&self, r: &OciRef) -> Result<Fetched, PullError> {
         match self.pull_from_registry(r).await {
             Ok(fetched) => Ok(fetched),
-            Err(PullError::Mismatch(e)) => Err(e),
-            Err(PullError::Unauthorized(e)) => {
-                let e = format!("authorization failure: {e} (check the registry credentials)");
-                match self.cached(r) {
-                    Some(mut fetched) => {
-                        tracing::error!(reference = %r, digest = %fetched.digest, "{e}; using the cached component");
-                        fetched.warning = Some(e);
-                        Ok(fetched)
-                    }
-                    None => Err(e),
+            Err(e @ PullError::Mismatch(_)) => Err(e),
+            Err(e @ PullError::Unauthorized(_)) => match self.cached(r) {
+                Some(mut fetched) => {
+                    tracing::error!(reference = %r, digest = %fetched.digest, "{e}; using the cached component");
+                    fetched.warning = Some(e.to_string());
+                    Ok(fetched)
                 }
-            }
-            Err(PullError::Other(e)) => match self.cached(r) {
+                None => Err(e),
+            },
+            Err(e @ PullError::Other(_)) => match self.cached(r) {
                 Some(fetched) => {
                     tracing::warn!(reference = %r, digest = %fetched.digest, "registry unavailable ({e}); using the cached component");
                     Ok(fetched)

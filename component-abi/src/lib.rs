@@ -13,13 +13,15 @@
 //!   strings in one buffer;
 //! - [`check`]: whether the guest's type takes the values a tape was built for, names and all
 //!   (once per call, on types, not values), and the [`Plan`] to write them by (a guest's
-//!   record may leave out fields of the document's);
+//!   record may leave out fields of the document's); [`fits`], the same comparison on
+//!   wasmtime's public types, made when a probe is loaded;
 //! - [`Args`] and [`Returned`]: the parameter and result types of a host function linked with
 //!   `LinkerInstance::func_wrap_async` whose types are known only at run time.
 //!
 //! Every write into guest memory goes through wasmtime's bounds-checked lowering context.
 
 mod check;
+mod fits;
 mod host_fn;
 mod lift;
 mod lower;
@@ -27,6 +29,7 @@ mod plan;
 mod tape;
 
 pub use check::check;
+pub use fits::{Records, fits};
 pub use host_fn::{Args, Checker, MAX_FLAT_PARAMS, Returned, flat_count};
 pub use plan::Plan;
 pub use tape::{Cursor, Node, Tape};

@@ -8,7 +8,9 @@ use crate::support;
 use potato_api_client::wit::generate;
 use probe_host::api::{ApiError, ApiSettings, HttpCaller, PotatoApi};
 use probe_host::config::ProbeSettings;
-use probe_host::engine::{Call, CallFuture, Caller, Engine, EngineSettings, Lowering, RunContext, RunLimits, Target};
+use probe_host::engine::{
+    Call, CallFuture, Caller, Engine, EngineSettings, Lowering, NoApi, RunContext, RunLimits, Target,
+};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -88,6 +90,23 @@ async fn run_shop_probe_with(
     caller: Arc<dyn Caller>,
     lowering: Lowering,
 ) -> Result<probe_host::engine::RunOutput, probe_host::engine::RunError> {
+    let probe = load_shop_probe(path, caller, lowering).unwrap_or_else(|e| panic!("{e}"));
+    let settings = ProbeSettings {
+        timeout: Duration::from_secs(10),
+        cpu: Duration::from_secs(5),
+        max_api_calls: 20,
+        ..ProbeSettings::default()
+    };
+    let ctx = RunContext::with_limits(RunLimits::from(&settings));
+    probe.run(ctx).await
+}
+
+/// A probe of the shop document, loaded (compiled and linked) for `lowering`.
+fn load_shop_probe(
+    path: &std::path::Path,
+    caller: Arc<dyn Caller>,
+    lowering: Lowering,
+) -> Result<probe_host::engine::Probe, probe_host::engine::LoadError> {
     let api = generate(&shop_document(), &shop_options()).expect("maps").api;
     let target = Target { api: Arc::new(api), caller };
     // The suite's compile cache: a Python component compiles once per machine.
@@ -99,15 +118,7 @@ async fn run_shop_probe_with(
     };
     let engine = Engine::new(settings).expect("engine");
     let bytes = std::fs::read(path).expect("the shop probe");
-    let probe = engine.load("shop", &bytes).unwrap_or_else(|e| panic!("{e}"));
-    let settings = ProbeSettings {
-        timeout: Duration::from_secs(10),
-        cpu: Duration::from_secs(5),
-        max_api_calls: 20,
-        ..ProbeSettings::default()
-    };
-    let ctx = RunContext::with_limits(RunLimits::from(&settings));
-    probe.run(ctx).await
+    engine.load("shop", &bytes)
 }
 
 /// Every value the shop probe reports, as the shop's data says.
@@ -183,12 +194,17 @@ async fn typed_lowering_and_vals_give_a_probe_the_same_values() {
 #[tokio::test]
 async fn a_probe_whose_types_differ_from_the_documents_gets_no_value() {
     // Built against a copy of the shop's WIT with `store-address.city` renamed `town`: the
-    // same shape, not the same type. Neither way writes the document's record into it.
+    // same shape, not the same type. Neither way writes the document's record into it: the
+    // probe is refused when it loads, naming the function and the field.
     for lowering in [Lowering::Typed, Lowering::Val] {
-        let result = run_shop_probe_with(&support::probe("impostor"), Arc::new(ShopAnswers::default()), lowering).await;
-        let Err(e) = result else { panic!("{lowering:?}: the impostor got a value: {result:?}") };
-        let message = format!("{e:#}");
-        assert!(message.contains("town") || message.contains("city"), "{lowering:?}: {message}");
+        let result = load_shop_probe(&support::probe("impostor"), Arc::new(ShopAnswers::default()), lowering);
+        let Err(e) = result else { panic!("{lowering:?}: the impostor loaded") };
+        let message = e.to_string();
+        assert!(
+            message.contains("get-store")
+                && message.contains("record store-address: the guest's field `town` is not in the document"),
+            "{lowering:?}: {message}"
+        );
     }
 }
 
@@ -224,12 +240,20 @@ async fn a_probe_that_declares_fewer_fields_is_handed_those_of_every_value() {
     assert!(counted > 1000.0, "the example counted {counted} potatoes");
     let lean = run(Lowering::Typed, "lean").await.unwrap_or_else(|e| panic!("the lean probe: {e}")).families;
     assert_eq!(lean, example);
-    // Values lowered as `Val`s are wasmtime's to write, and it takes a record whole.
-    let message = match run(Lowering::Val, "lean").await {
-        Ok(out) => panic!("the Val path wrote the document's record into a smaller one: {:?}", out.families),
-        Err(e) => format!("{e:#}"),
-    };
-    assert!(message.contains("expected 4 fields, got 8"), "{message}");
+    // Values lowered as `Val`s are wasmtime's to write, and it takes a record whole: a view
+    // is refused when the probe loads.
+    let engine = Engine::new(EngineSettings {
+        target: Some(Target { caller: Arc::new(NoApi), api: Arc::new(api.clone()) }),
+        lowering: Lowering::Val,
+        ..EngineSettings::for_probes(1, 64 << 20)
+    })
+    .expect("engine");
+    let refused = engine.load("lean", &std::fs::read(support::probe("lean")).expect("probe"));
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("list-important-potatoes") && message.contains("record potato: expected 8 fields, got 4"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -455,6 +479,16 @@ async fn the_authors_tools_speak_the_configured_documents_world() {
     host_config(&mut cmd);
     let (ok, text) = output(&mut cmd);
     assert!(!ok && text.contains("a probe may import only shop:api"), "{text}");
+    // A probe whose copy of the WIT renamed a field has the right shapes but not the types:
+    // `check` names the function and the field.
+    let mut cmd = support::binary();
+    cmd.arg("check").arg(support::probe("impostor"));
+    host_config(&mut cmd);
+    let (ok, text) = output(&mut cmd);
+    assert!(
+        !ok && text.contains("get-store: record store, field `address`: record store-address: the guest's field `town` is not in the document"),
+        "{text}"
+    );
 
     // `new` starts a probe against it (the shop has no function without parameters that answers a
     // list of records, so the skeleton calls nothing), which builds, fits and runs once.

@@ -18,6 +18,7 @@ mod state;
 mod tape;
 mod target;
 mod tiers;
+mod views;
 pub use tiers::Compiler;
 use tiers::{Code, Compiled, Marks, Optimizer, Tier};
 pub mod values;
@@ -490,13 +491,17 @@ fn tier(
     if let Some(target) = &settings.target {
         target::link(&mut linker, target, lately, settings.lowering)?;
     }
-    Ok(Tier { engine, linker })
+    let views = settings.target.as_ref().map(|t| Arc::new(views::Views::new(&t.api, settings.lowering)));
+    Ok(Tier { engine, linker, views })
 }
 
 /// Links a compiled component against the host's world.
 fn link(tier: &Tier, component: &Component) -> Result<Compiled, LoadError> {
     let pre = tier.linker.instantiate_pre(component).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
     let pre = ProbePre::new(pre).map_err(|e| LoadError::WorldMismatch(root_cause(&e)))?;
+    if let Some(views) = &tier.views {
+        views.check(&tier.engine, component).map_err(LoadError::WorldMismatch)?;
+    }
     Ok(Compiled { pre, engine: tier.engine.clone() })
 }
 

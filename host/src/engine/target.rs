@@ -125,6 +125,19 @@ fn flat_params<'a>(schema: &Schema, tys: impl IntoIterator<Item = &'a Ty>) -> Op
     (n <= component_abi::MAX_FLAT_PARAMS).then_some(n)
 }
 
+/// The flat parameter count `function` is linked with by typed lifting and lowering, or `None`
+/// when it is served with `Val`s.
+pub(super) fn typed_function(schema: &Schema, function: &Function, lowering: Lowering) -> Option<usize> {
+    let tys = function.params.iter().map(|p| &p.ty).chain(&function.body);
+    flat_params(schema, tys).filter(|_| lowering == Lowering::Typed)
+}
+
+/// As [`typed_function`], for a pager (its parameters and `max-pages`).
+pub(super) fn typed_pager(schema: &Schema, pager: &Pager, lowering: Lowering) -> Option<usize> {
+    let tys = pager.params.iter().map(|p| &p.ty).chain([&Ty::U32]);
+    flat_params(schema, tys).filter(|_| lowering == Lowering::Typed)
+}
+
 /// Links the package's functions interface (and its types interface, which has no functions)
 /// into `linker`.
 ///
@@ -148,8 +161,7 @@ pub(super) fn link(
     let schema = Arc::new(Schema::new(api));
     for function in &api.functions {
         let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
-        let tys = function.params.iter().map(|p| &p.ty).chain(&function.body);
-        match flat_params(&schema, tys).filter(|_| lowering == Lowering::Typed) {
+        match typed_function(&schema, function, lowering) {
             Some(n) => link_typed(&mut instance, n, served, Kind::Function)?,
             None => instance.func_new_async(&function.name, move |mut store, _ty, params, results| {
                 let served = served.clone();
@@ -165,8 +177,7 @@ pub(super) fn link(
         let Some(function) = api.functions.iter().find(|f| f.name == pager.of) else { continue };
         let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
         let pager = Arc::new(pager.clone());
-        let tys = pager.params.iter().map(|p| &p.ty).chain([&Ty::U32]);
-        match flat_params(&schema, tys).filter(|_| lowering == Lowering::Typed) {
+        match typed_pager(&schema, &pager, lowering) {
             Some(n) => link_typed(&mut instance, n, served, Kind::Pager(pager))?,
             None => {
                 let name = pager.name.clone();

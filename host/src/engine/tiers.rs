@@ -44,6 +44,8 @@ pub enum Compiler {
 pub(crate) struct Tier {
     pub engine: wasmtime::Engine,
     pub linker: Linker<RunState>,
+    /// The target's functions as a load checks a probe's import of them (none without a target).
+    pub views: Option<Arc<super::views::Views>>,
 }
 
 /// A component compiled and linked by one tier, ready to instantiate.

@@ -35,9 +35,12 @@ impl Views {
     /// The first function whose result type cannot take the document's values: its name and
     /// the difference.
     pub(crate) fn check(&self, engine: &wasmtime::Engine, component: &Component) -> Result<(), String> {
+        // By name, any version: the linker gives a probe built against an older version of the
+        // package (same major) this one's functions.
+        let unversioned = self.interface.split('@').next().unwrap_or_default();
         let ty = component.component_type();
-        let Some(ComponentItem::ComponentInstance(instance)) = ty.get_import(engine, &self.interface).map(|e| e.ty)
-        else {
+        let import = ty.imports(engine).find(|(name, _)| name.split('@').next() == Some(unversioned));
+        let Some(ComponentItem::ComponentInstance(instance)) = import.map(|(_, e)| e.ty) else {
             return Ok(());
         };
         for (name, item) in instance.exports(engine) {

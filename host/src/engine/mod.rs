@@ -488,10 +488,14 @@ fn tier(
     log::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
     config::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
     scratch::add_to_linker::<_, HasSelf<RunState>>(&mut linker, |s| s)?;
-    if let Some(target) = &settings.target {
-        target::link(&mut linker, target, lately, settings.lowering)?;
-    }
-    let views = settings.target.as_ref().map(|t| Arc::new(views::Views::new(&t.api, settings.lowering)));
+    let views = match &settings.target {
+        Some(target) => {
+            let schema = Arc::new(values::Schema::new(&target.api));
+            target::link(&mut linker, target, &schema, lately, settings.lowering)?;
+            Some(Arc::new(views::Views::new(&target.api, &schema, settings.lowering)))
+        }
+        None => None,
+    };
     Ok(Tier { engine, linker, views })
 }
 

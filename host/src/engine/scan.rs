@@ -102,9 +102,10 @@ mod tests {
     #[test]
     fn date_times_read_as_chrono_reads_them() {
         // Every day of four centuries' worth of sampled years (leap rules at 1900, 2000,
-        // 2100), at times that touch each field's bounds.
+        // 2100) and the ends of the four-digit range, at times that touch each field's bounds.
         let mut checked = 0;
-        for year in (1600..=2400).step_by(7).chain([1900, 1970, 2000, 2024, 2100]) {
+        let years = (1600..=2400).step_by(7).chain([0, 1, 4, 100, 400, 1900, 1970, 2000, 2024, 2100, 9996, 9999]);
+        for year in years {
             for month in 1..=12 {
                 for day in 1..=31 {
                     for time in ["00:00:00", "23:59:59", "12:34:56"] {

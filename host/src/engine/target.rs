@@ -125,6 +125,13 @@ fn flat_params<'a>(schema: &Schema, tys: impl IntoIterator<Item = &'a Ty>) -> Op
     (n <= component_abi::MAX_FLAT_PARAMS).then_some(n)
 }
 
+/// An interface of the target's package as components import it, e.g.
+/// `potato:api/potatoes@0.1.1` for `interface` `potatoes`.
+pub(super) fn interface_name(api: &Api, interface: &str) -> String {
+    let (name, version) = api.package.split_once('@').unwrap_or((&api.package, ""));
+    format!("{name}/{interface}@{version}")
+}
+
 /// The flat parameter count `function` is linked with by typed lifting and lowering, or `None`
 /// when it is served with `Val`s.
 pub(super) fn typed_function(schema: &Schema, function: &Function, lowering: Lowering) -> Option<usize> {
@@ -151,17 +158,16 @@ pub(super) fn typed_pager(schema: &Schema, pager: &Pager, lowering: Lowering) ->
 pub(super) fn link(
     linker: &mut Linker<RunState>,
     target: &Target,
+    schema: &Arc<Schema>,
     lately: &Arc<Kept>,
     lowering: Lowering,
 ) -> wasmtime::Result<()> {
     let api = &target.api;
-    let (name, version) = api.package.split_once('@').unwrap_or((&api.package, ""));
-    linker.instance(&format!("{name}/types@{version}"))?;
-    let mut instance = linker.instance(&format!("{name}/{}@{version}", api.interface))?;
-    let schema = Arc::new(Schema::new(api));
+    linker.instance(&interface_name(api, "types"))?;
+    let mut instance = linker.instance(&interface_name(api, &api.interface))?;
     for function in &api.functions {
-        let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
-        match typed_function(&schema, function, lowering) {
+        let served = Arc::new(Served::new(function, schema, &target.caller, lately));
+        match typed_function(schema, function, lowering) {
             Some(n) => link_typed(&mut instance, n, served, Kind::Function)?,
             None => instance.func_new_async(&function.name, move |mut store, _ty, params, results| {
                 let served = served.clone();
@@ -175,9 +181,9 @@ pub(super) fn link(
     }
     for pager in &api.pagers {
         let Some(function) = api.functions.iter().find(|f| f.name == pager.of) else { continue };
-        let served = Arc::new(Served::new(function, &schema, &target.caller, lately));
+        let served = Arc::new(Served::new(function, schema, &target.caller, lately));
         let pager = Arc::new(pager.clone());
-        match typed_pager(&schema, &pager, lowering) {
+        match typed_pager(schema, &pager, lowering) {
             Some(n) => link_typed(&mut instance, n, served, Kind::Pager(pager))?,
             None => {
                 let name = pager.name.clone();

@@ -16,17 +16,17 @@ use wasmtime::component::types::{ComponentItem, Type};
 /// What a load checks a probe's import of the target against.
 pub(crate) struct Views {
     api: Arc<Api>,
-    schema: Schema,
+    schema: Arc<Schema>,
     lowering: Lowering,
     /// The functions' interface as components import it, e.g. `potato:api/potatoes@0.1.1`.
     interface: String,
 }
 
 impl Views {
-    pub(crate) fn new(api: &Arc<Api>, lowering: Lowering) -> Self {
-        let (name, version) = api.package.split_once('@').unwrap_or((&api.package, ""));
-        let interface = format!("{name}/{}@{version}", api.interface);
-        Self { api: api.clone(), schema: Schema::new(api), lowering, interface }
+    /// `schema` is the one the target's functions are linked with.
+    pub(crate) fn new(api: &Arc<Api>, schema: &Arc<Schema>, lowering: Lowering) -> Self {
+        let interface = target::interface_name(api, &api.interface);
+        Self { api: api.clone(), schema: schema.clone(), lowering, interface }
     }
 
     /// Checks the result of each target function `component` imports against the document.

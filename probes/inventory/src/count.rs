@@ -1,7 +1,7 @@
 //! The counting: what the probe does with the potatoes its binding (the crate root's) hands it.
 
+use crate::labels::{status, variety};
 use crate::potato::api::potatoes::list_important_potatoes;
-use crate::potato::api::types::{PotatoStatus, Variety};
 use probe_sdk::{Counter, Gauge, Histogram, MetricFamily, Pages, Probe, config};
 
 struct Inventory;
@@ -30,26 +30,5 @@ impl Probe for Inventory {
             weight.observe(&[], f64::from(p.weight_grams));
         }
         Ok(vec![by_status.into(), harvested.into(), weight.into()])
-    }
-}
-
-fn status(s: PotatoStatus) -> &'static str {
-    match s {
-        PotatoStatus::Growing => "growing",
-        PotatoStatus::Harvested => "harvested",
-        PotatoStatus::Stored => "stored",
-        PotatoStatus::Shipped => "shipped",
-        PotatoStatus::Spoiled => "spoiled",
-    }
-}
-
-fn variety(v: Variety) -> &'static str {
-    match v {
-        Variety::Russet => "russet",
-        Variety::YukonGold => "yukon_gold",
-        Variety::Fingerling => "fingerling",
-        Variety::PurpleMajesty => "purple_majesty",
-        Variety::KingEdward => "king_edward",
-        Variety::Other => "other",
     }
 }

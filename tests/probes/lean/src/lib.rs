@@ -7,9 +7,13 @@
 wit_bindgen::generate!({ path: "wit", world: "probe-host:probe/probe", generate_all });
 
 use potato::api::potatoes::list_important_potatoes;
-use potato::api::types::{PotatoStatus, Variety};
 use probe_host::probe::metrics::{Bucket, HistogramValue, Label, MetricType, Sample, SampleValue};
 use std::collections::BTreeMap;
+
+// The example's label values (its enums' names in the series), not a copy of them.
+#[path = "../../../../probes/inventory/src/labels.rs"]
+mod labels;
+use labels::{status, variety};
 
 struct Lean;
 export!(Lean);
@@ -80,26 +84,5 @@ impl Guest for Lean {
                 }],
             },
         ])
-    }
-}
-
-fn status(s: PotatoStatus) -> &'static str {
-    match s {
-        PotatoStatus::Growing => "growing",
-        PotatoStatus::Harvested => "harvested",
-        PotatoStatus::Stored => "stored",
-        PotatoStatus::Shipped => "shipped",
-        PotatoStatus::Spoiled => "spoiled",
-    }
-}
-
-fn variety(v: Variety) -> &'static str {
-    match v {
-        Variety::Russet => "russet",
-        Variety::YukonGold => "yukon_gold",
-        Variety::Fingerling => "fingerling",
-        Variety::PurpleMajesty => "purple_majesty",
-        Variety::KingEdward => "king_edward",
-        Variety::Other => "other",
     }
 }

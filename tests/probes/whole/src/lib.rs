@@ -13,3 +13,5 @@ wit_bindgen::generate!({
 
 #[path = "../../../../probes/inventory/src/count.rs"]
 mod count;
+#[path = "../../../../probes/inventory/src/labels.rs"]
+mod labels;

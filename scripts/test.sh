@@ -18,8 +18,8 @@ step "build and test (host, client, simulator; the tests build the probes)"
 # The load tests compare scrape latency and memory between two windows of one test; with the
 # rest of the suite running beside them on two cores the windows saw different machines (CI: p99
 # 8.97 ms then 19.45 ms; 1.1-1.3x apart when run alone). They run after it, on their own.
-cargo test --workspace -- --skip load::
-cargo test -p probe-host --test all load:: -- --test-threads=1
+cargo test --workspace -- --skip scrape_load::
+cargo test -p probe-host --test all scrape_load:: -- --test-threads=1
 # The Rust SDK's own unit tests, natively (the probes themselves are built for wasm by the tests).
 cargo test --quiet --manifest-path probes/Cargo.toml --target-dir target/sdk-test -p probe-sdk --lib
 
